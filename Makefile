@@ -1,0 +1,44 @@
+# Two commands on a fresh clone: `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+PLATFORM_ADMIN_EMAIL ?= admin@localhost
+PLATFORM_ADMIN_PASSWORD ?= platform-pass-2024
+export PLATFORM_ADMIN_EMAIL PLATFORM_ADMIN_PASSWORD
+
+.PHONY: setup migrate run test lint format
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+migrate: setup
+	$(PY) manage.py migrate_schemas --shared
+	$(PY) manage.py tenant_template
+	$(PY) manage.py migrate_schemas --tenant
+
+run: migrate
+	$(PY) manage.py bootstrap --no-input
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "  Demo organisation: http://acme.localhost:8000   (see the logins above)"
+	@echo "  Platform admin:    http://localhost:8000/admin/ ($(PLATFORM_ADMIN_EMAIL) / $(PLATFORM_ADMIN_PASSWORD))"
+	@echo
+	$(PY) manage.py runserver 0.0.0.0:8000
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,41 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_tenants.utils import tenant_context
+
+from accounts.models import User
+from accounts.services import user_create
+from tenants.models import Tenant
+from tenants.services import public_tenant_ensure, tenant_create, tenant_domain_for
+
+DEMO_SUBDOMAIN = "acme"
+DEMO_PASSWORD = "demo-pass-2024"  # noqa: S105 -- published in the README for the demo
+DEMO_USERS = [
+    ("admin@acme.example", "Ada Admin"),
+    ("manager@acme.example", "Max Manager"),
+    ("technician@acme.example", "Tess Technician"),
+    ("requester@acme.example", "Rey Requester"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisation 'acme' with its users and sample data. Idempotent."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        public_tenant_ensure()
+        tenant = Tenant.objects.filter(subdomain=DEMO_SUBDOMAIN).first()
+        if tenant is None:
+            tenant = tenant_create(
+                name="Acme Facilities", subdomain=DEMO_SUBDOMAIN, status=Tenant.Status.ACTIVE
+            )
+            self.stdout.write(f"Created tenant {tenant.name}.")
+        with tenant_context(tenant):
+            for email, full_name in DEMO_USERS:
+                if not User.objects.filter(email=email).exists():
+                    user_create(email=email, password=DEMO_PASSWORD, full_name=full_name)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo tenant ready at {tenant_domain_for(DEMO_SUBDOMAIN)}; "
+                f"users {', '.join(email for email, _ in DEMO_USERS)}, password {DEMO_PASSWORD}"
+            )
+        )

@@ -1,0 +1,44 @@
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+SUBDOMAIN_MIN_LENGTH = 3
+SUBDOMAIN_MAX_LENGTH = 63
+
+# Names that belong to the platform, or that could be mistaken for one of its
+# services or for a PostgreSQL system schema.
+RESERVED_SUBDOMAINS = frozenset(
+    {
+        "www", "admin", "api", "app", "public", "static", "media", "mail", "billing",
+        "status", "help", "support", "docs", "information-schema", "information_schema",
+        "pg-catalog", "pg-toast", "template", "root", "postgres", "stripe", "signup",
+        "login", "dashboard", "blog", "smtp", "ftp", "cdn", "assets", "test",
+    }
+)  # fmt: skip
+
+
+def validate_subdomain(value: str) -> None:
+    """Explain why ``value`` cannot name an organisation, or return None."""
+    if value != value.lower():
+        raise ValidationError(_("Use lower-case letters only."), code="uppercase")
+    if not SUBDOMAIN_MIN_LENGTH <= len(value) <= SUBDOMAIN_MAX_LENGTH:
+        raise ValidationError(
+            _("A subdomain has %(min)d to %(max)d characters."),
+            code="length",
+            params={"min": SUBDOMAIN_MIN_LENGTH, "max": SUBDOMAIN_MAX_LENGTH},
+        )
+    if value.startswith("-") or value.endswith("-"):
+        raise ValidationError(_("A subdomain cannot start or end with a hyphen."), code="hyphen")
+    if not SUBDOMAIN_RE.match(value):
+        raise ValidationError(
+            _("Use only lower-case letters, digits and hyphens."), code="invalid_characters"
+        )
+    # pg-… reads like one of the pg_… schemas PostgreSQL keeps for itself.
+    if value in RESERVED_SUBDOMAINS or value.startswith("pg-"):
+        raise ValidationError(
+            _("“%(value)s” is reserved. Please choose another subdomain."),
+            code="reserved",
+            params={"value": value},
+        )

@@ -1,0 +1,102 @@
+"""
+Test harness: one test database, built once per session, holding the public
+schema and two tenants, ``alpha`` and ``beta``. Every test runs inside a
+transaction that is rolled back, schema changes included. See tests/README.md.
+"""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+
+from tenants.models import Tenant
+from tenants.services import public_tenant_ensure, tenant_create
+
+SESSION_TENANTS = {"alpha": "Alpha Works", "beta": "Beta Buildings"}
+
+
+class TenantClient(Client):
+    """
+    A test client that talks to one tenant's host, and puts the test's
+    connection back on the schema it was on once each request is done (the
+    routing middleware leaves it on the request's tenant, as it should in a
+    server).
+    """
+
+    def __init__(self, tenant, **defaults):
+        self.tenant = tenant
+        super().__init__(HTTP_HOST=tenant.get_primary_domain().domain, **defaults)
+
+    def request(self, **request):
+        previous = connection.tenant
+        try:
+            return super().request(**request)
+        finally:
+            connection.set_tenant(previous)
+
+    def login(self, **credentials):
+        with tenant_context(self.tenant):
+            return super().login(**credentials)
+
+    def force_login(self, user, backend=None):
+        with tenant_context(self.tenant):
+            super().force_login(user, backend)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        public_tenant_ensure()
+        for subdomain, name in SESSION_TENANTS.items():
+            tenant_create(name=name, subdomain=subdomain, status=Tenant.Status.ACTIVE)
+
+
+def _in_tenant(subdomain):
+    tenant = Tenant.objects.get(subdomain=subdomain)
+    with tenant_context(tenant):
+        yield tenant
+
+
+@pytest.fixture
+def alpha(db):
+    """The ``alpha`` tenant, with the connection in its schema for the test."""
+    yield from _in_tenant("alpha")
+
+
+@pytest.fixture
+def beta(db):
+    """The ``beta`` tenant, with the connection in its schema for the test."""
+    yield from _in_tenant("beta")
+
+
+@pytest.fixture
+def public_tenant(db):
+    tenant = Tenant.objects.get(schema_name=get_public_schema_name())
+    with tenant_context(tenant):
+        yield tenant
+
+
+@pytest.fixture
+def alpha_client(alpha):
+    return TenantClient(alpha)
+
+
+@pytest.fixture
+def beta_client(beta):
+    return TenantClient(beta)
+
+
+@pytest.fixture
+def public_client(public_tenant):
+    return TenantClient(public_tenant)
+
+
+@pytest.fixture
+def make_tenant(db):
+    """Create a further tenant inside the test's transaction (gone when it ends)."""
+
+    def make(subdomain, name=None, **fields):
+        with schema_context(get_public_schema_name()):
+            return tenant_create(name=name or subdomain.title(), subdomain=subdomain, **fields)
+
+    return make

@@ -1,0 +1,55 @@
+"""bootstrap and seed_demo: idempotent, and clear when they cannot proceed."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django_tenants.utils import schema_context, tenant_context
+
+from accounts.models import User
+from tenants.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
+from tenants.models import Domain, Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bootstrap_creates_the_platform_superuser_once(monkeypatch, public_tenant):
+    monkeypatch.setenv("PLATFORM_ADMIN_EMAIL", "root@platform.example")
+    monkeypatch.setenv("PLATFORM_ADMIN_PASSWORD", "a-Strong-pass-1")
+
+    call_command("bootstrap", "--no-input")
+    call_command("bootstrap", "--no-input")
+
+    with schema_context("public"):
+        admin = User.objects.get(email="root@platform.example")
+        assert admin.is_superuser and admin.is_staff
+        assert admin.check_password("a-Strong-pass-1")
+        assert Domain.objects.filter(domain="localhost", tenant=public_tenant).count() == 1
+
+
+def test_bootstrap_without_credentials_or_a_terminal_fails_clearly(monkeypatch, public_tenant):
+    monkeypatch.delenv("PLATFORM_ADMIN_EMAIL", raising=False)
+    monkeypatch.delenv("PLATFORM_ADMIN_PASSWORD", raising=False)
+
+    with pytest.raises(CommandError, match="PLATFORM_ADMIN_EMAIL"):
+        call_command("bootstrap", "--no-input")
+
+
+def test_bootstrap_rejects_a_malformed_email(monkeypatch, public_tenant):
+    monkeypatch.setenv("PLATFORM_ADMIN_EMAIL", "not-an-email")
+    monkeypatch.setenv("PLATFORM_ADMIN_PASSWORD", "a-Strong-pass-1")
+
+    with pytest.raises(CommandError, match="valid email"):
+        call_command("bootstrap", "--no-input")
+    with schema_context("public"):
+        assert not User.objects.filter(email="not-an-email").exists()
+
+
+def test_seed_demo_is_idempotent_and_its_users_can_log_in(public_tenant):
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    acme = Tenant.objects.get(subdomain="acme")
+    assert acme.get_primary_domain().domain == "acme.localhost"
+    with tenant_context(acme):
+        assert User.objects.count() == len(DEMO_USERS)
+        for email, _name in DEMO_USERS:
+            assert User.objects.get(email=email).check_password(DEMO_PASSWORD)
