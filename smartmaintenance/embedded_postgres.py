@@ -7,7 +7,7 @@ nothing but Python. The server is started once and left running
 it listens on a Unix socket inside its data directory.
 """
 
-import contextlib
+import logging
 from pathlib import Path
 
 import psycopg2
@@ -15,44 +15,47 @@ from filelock import FileLock
 
 DATABASE_NAME = "smartmaintenance"
 
+# pgserver logs from an atexit hook, after the streams may be closed.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
-def _connect(data_dir: Path, dbname: str):
-    return psycopg2.connect(host=str(data_dir), user="postgres", dbname=dbname, connect_timeout=3)
 
-
-def _server_answers(data_dir: Path) -> bool:
+def _database_exists(data_dir: Path) -> bool:
     try:
-        _connect(data_dir, "postgres").close()
+        connection = psycopg2.connect(
+            host=str(data_dir), user="postgres", dbname=DATABASE_NAME, connect_timeout=3
+        )
     except psycopg2.OperationalError:
         return False
+    connection.close()
     return True
 
 
-def ensure_database(data_dir: Path) -> dict:
-    """
-    Start (or reuse) the server in ``data_dir`` and return a Django
-    ``DATABASES`` entry for the project's database on it.
-    """
-    data_dir = Path(data_dir)
-    if not _server_answers(data_dir):
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
-        # pgserver fails when two processes initialise one data folder at the
-        # same moment; the lock makes the second one wait and then reuse it.
-        with FileLock(str(data_dir.parent / "postgres.lock")):
-            import pgserver
+def _start_and_create(data_dir: Path) -> None:
+    import pgserver
 
-            pgserver.get_server(data_dir, cleanup_mode=None)
-
-    connection = _connect(data_dir, "postgres")
+    pgserver.get_server(data_dir, cleanup_mode=None)
+    connection = psycopg2.connect(host=str(data_dir), user="postgres", dbname="postgres")
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
             if cursor.fetchone() is None:
-                # Another process may create it between our check and ours.
-                with contextlib.suppress(psycopg2.errors.DuplicateDatabase):
-                    cursor.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+                cursor.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     finally:
         connection.close()
 
+
+def ensure_database(data_dir: Path) -> dict:
+    """
+    Start (or reuse) the server in ``data_dir``, create the project's database
+    on it if needed, and return a Django ``DATABASES`` entry for it.
+    """
+    data_dir = Path(data_dir)
+    if not _database_exists(data_dir):
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # pgserver fails when two processes initialise one data folder at the
+        # same moment, and two CREATE DATABASE race too: one process at a time.
+        with FileLock(str(data_dir.parent / f"{data_dir.name}.lock")):
+            if not _database_exists(data_dir):
+                _start_and_create(data_dir)
     return {"NAME": DATABASE_NAME, "USER": "postgres", "HOST": str(data_dir), "PORT": ""}
