@@ -1,14 +1,26 @@
-"""Writes for tenants: creating, routing and changing the state of organisations."""
+"""Writes for tenants: creating organisations and changing their plan and state."""
+
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
+from django.utils import timezone
+from django_tenants.utils import (
+    get_public_schema_name,
+    schema_context,
+    schema_exists,
+    tenant_context,
+)
 
-from tenants.models import Domain, Tenant
-from tenants.provisioning import schema_create
+from tenants.models import DeletedTenant, Domain, Tenant, TenantAuditEntry
+from tenants.plans import TRIAL_PERIOD, PlanCode, get_plan
+from tenants.provisioning import schema_create, schema_drop
+from tenants.selectors import subdomain_is_held
 from tenants.validators import validate_subdomain
 
 PLATFORM_NAME = "SmartMaintenance"
+SYSTEM_ACTOR = "system"
 
 
 def tenant_domain_for(subdomain: str) -> str:
@@ -22,10 +34,20 @@ def schema_name_for(subdomain: str) -> str:
     """
     base = "t_" + subdomain.replace("-", "_")[:56]
     candidate, suffix = base, 1
-    while schema_exists(candidate) or Tenant.objects.filter(schema_name=candidate).exists():
+    while (
+        schema_exists(candidate)
+        or Tenant.objects.filter(schema_name=candidate).exists()
+        or DeletedTenant.objects.filter(schema_name=candidate).exists()
+    ):
         suffix += 1
         candidate = f"{base}_{suffix}"
     return candidate
+
+
+def audit(tenant: Tenant, *, actor: str, action: str, changes: dict | None = None) -> None:
+    TenantAuditEntry.objects.create(
+        tenant=tenant, tenant_name=tenant.name, actor=actor, action=action, changes=changes or {}
+    )
 
 
 @transaction.atomic
@@ -33,7 +55,11 @@ def public_tenant_ensure() -> Tenant:
     """The platform's own tenant (public schema) and its main domain; idempotent."""
     tenant, _created = Tenant.objects.get_or_create(
         schema_name=get_public_schema_name(),
-        defaults={"name": PLATFORM_NAME, "status": Tenant.Status.ACTIVE},
+        defaults={
+            "name": PLATFORM_NAME,
+            "status": Tenant.Status.ACTIVE,
+            "plan": PlanCode.ENTERPRISE,
+        },
     )
     Domain.objects.get_or_create(
         domain=settings.BASE_DOMAIN, defaults={"tenant": tenant, "is_primary": True}
@@ -41,25 +67,190 @@ def public_tenant_ensure() -> Tenant:
     return tenant
 
 
+def subdomain_validate_available(subdomain: str) -> None:
+    """Raise ValidationError saying why ``subdomain`` cannot be taken now."""
+    validate_subdomain(subdomain)
+    if Tenant.objects.filter(subdomain=subdomain).exists():
+        raise ValidationError("This subdomain is already taken.", code="taken")
+    if subdomain_is_held(subdomain):
+        raise ValidationError(
+            "This subdomain belonged to a deleted organisation and is not available yet.",
+            code="held",
+        )
+
+
 @transaction.atomic
-def tenant_create(*, name: str, subdomain: str, status: str = Tenant.Status.TRIAL) -> Tenant:
+def tenant_create(
+    *,
+    name: str,
+    subdomain: str,
+    plan: str = PlanCode.FREE,
+    status: str = Tenant.Status.TRIAL,
+    actor: str = SYSTEM_ACTOR,
+    **fields,
+) -> Tenant:
     """
     Create an organisation: its row, its domain and its schema, all or nothing.
     PostgreSQL DDL is transactional, so a failure at any step leaves no schema.
     """
-    validate_subdomain(subdomain)
     with schema_context(get_public_schema_name()):
+        subdomain_validate_available(subdomain)
+        plan_limits = get_plan(plan)
         tenant = Tenant(
-            name=name, subdomain=subdomain, schema_name=schema_name_for(subdomain), status=status
+            name=name,
+            subdomain=subdomain,
+            schema_name=schema_name_for(subdomain),
+            plan=plan,
+            status=status,
+            max_users=plan_limits.max_users,
+            max_assets=plan_limits.max_assets,
+            max_requests_per_month=plan_limits.max_requests_per_month,
+            trial_ends=timezone.now() + TRIAL_PERIOD if status == Tenant.Status.TRIAL else None,
+            **fields,
         )
         tenant.full_clean()
         tenant.save()
         Domain.objects.create(domain=tenant_domain_for(subdomain), tenant=tenant, is_primary=True)
         schema_create(tenant.schema_name)
+        audit(tenant, actor=actor, action="create", changes={"plan": plan, "status": status})
     return tenant
 
 
-def tenant_suspend(*, tenant: Tenant) -> Tenant:
-    tenant.status = Tenant.Status.SUSPENDED
-    tenant.save(update_fields=["status", "updated"])
+@transaction.atomic
+def tenant_signup(
+    *,
+    organisation_name: str,
+    subdomain: str,
+    admin_name: str,
+    admin_email: str,
+    admin_password: str,
+    plan: str = PlanCode.FREE,
+) -> Tenant:
+    """
+    Self-service signup: a tenant in trial with its domain, schema, built-in
+    roles and first admin, marked onboarded. Atomic: any failure leaves no
+    tenant row, no domain and no schema.
+    """
+    from accounts.roles import BuiltinRole
+    from accounts.services import roles_provision_defaults, user_create
+
+    tenant = tenant_create(
+        name=organisation_name,
+        subdomain=subdomain,
+        plan=plan,
+        billing_email=admin_email,
+        contact_name=admin_name,
+        actor=admin_email,
+    )
+    with tenant_context(tenant):
+        roles = roles_provision_defaults()
+        user_create(
+            email=admin_email,
+            password=admin_password,
+            full_name=admin_name,
+            roles=[roles[BuiltinRole.ADMIN]],
+        )
+    tenant.onboarded = True
+    tenant.save(update_fields=["onboarded", "updated"])
     return tenant
+
+
+def _change(tenant: Tenant, *, actor: str, action: str, **values) -> Tenant:
+    changes = {
+        field: [str(getattr(tenant, field)), str(value)]
+        for field, value in values.items()
+        if getattr(tenant, field) != value
+    }
+    for field, value in values.items():
+        setattr(tenant, field, value)
+    tenant.full_clean()
+    with schema_context(get_public_schema_name()), transaction.atomic():
+        tenant.save()
+        audit(tenant, actor=actor, action=action, changes=changes)
+    return tenant
+
+
+def tenant_suspend(*, tenant: Tenant, reason: str, actor: str = SYSTEM_ACTOR) -> Tenant:
+    if not reason.strip():
+        raise ValidationError({"suspension_reason": "Give a reason for the suspension."})
+    return _change(
+        tenant,
+        actor=actor,
+        action="suspend",
+        status=Tenant.Status.SUSPENDED,
+        suspension_reason=reason,
+    )
+
+
+def tenant_reactivate(*, tenant: Tenant, actor: str = SYSTEM_ACTOR) -> Tenant:
+    return _change(
+        tenant, actor=actor, action="reactivate", status=Tenant.Status.ACTIVE, suspension_reason=""
+    )
+
+
+def tenant_cancel(*, tenant: Tenant, actor: str = SYSTEM_ACTOR) -> Tenant:
+    return _change(tenant, actor=actor, action="cancel", status=Tenant.Status.CANCELLED)
+
+
+def tenant_change_plan(*, tenant: Tenant, plan: str, actor: str = SYSTEM_ACTOR) -> Tenant:
+    """Move to ``plan``; its limits replace the tenant's (overrides can be set again after)."""
+    new_plan = get_plan(plan)
+    return _change(
+        tenant,
+        actor=actor,
+        action="change_plan",
+        plan=new_plan.code.value,
+        max_users=new_plan.max_users,
+        max_assets=new_plan.max_assets,
+        max_requests_per_month=new_plan.max_requests_per_month,
+    )
+
+
+def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str = SYSTEM_ACTOR) -> Tenant:
+    if days <= 0:
+        raise ValidationError({"trial_ends": "Extend the trial by at least one day."})
+    start = max(tenant.trial_ends or timezone.now(), timezone.now())
+    status = Tenant.Status.TRIAL if tenant.status == Tenant.Status.SUSPENDED else tenant.status
+    return _change(
+        tenant,
+        actor=actor,
+        action="extend_trial",
+        trial_ends=start + timedelta(days=days),
+        status=status,
+    )
+
+
+def tenant_update(*, tenant: Tenant, actor: str, **values) -> Tenant:
+    """Any other change to a tenant's fields, audited."""
+    return _change(tenant, actor=actor, action="update", **values)
+
+
+# How long a deleted organisation's subdomain stays unavailable, so that
+# links, bookmarks and e-mails pointing at it never reach a stranger.
+SUBDOMAIN_HOLD_PERIOD = timedelta(days=90)
+
+
+@transaction.atomic
+def tenant_delete(*, tenant: Tenant, actor: str, export_path: str = "") -> DeletedTenant:
+    """
+    Drop the tenant's schema and rows, leaving a DeletedTenant record that
+    holds its subdomain back for SUBDOMAIN_HOLD_PERIOD and its schema name
+    forever. Export first (tenants.exports): this cannot be undone.
+    """
+    if tenant.is_public:
+        raise ValidationError("The platform's own tenant cannot be deleted.")
+    with schema_context(get_public_schema_name()):
+        now = timezone.now()
+        tombstone = DeletedTenant.objects.create(
+            name=tenant.name,
+            subdomain=tenant.subdomain,
+            schema_name=tenant.schema_name,
+            deleted=now,
+            subdomain_released=now + SUBDOMAIN_HOLD_PERIOD,
+            export_path=export_path,
+        )
+        audit(tenant, actor=actor, action="delete", changes={"export": export_path})
+        schema_drop(tenant.schema_name)
+        tenant.domains.all().delete()
+        tenant.delete()
+    return tombstone

@@ -51,5 +51,5 @@ def test_seed_demo_is_idempotent_and_its_users_can_log_in(public_tenant):
     assert acme.get_primary_domain().domain == "acme.localhost"
     with tenant_context(acme):
         assert User.objects.count() == len(DEMO_USERS)
-        for email, _name in DEMO_USERS:
+        for email, *_ in DEMO_USERS:
             assert User.objects.get(email=email).check_password(DEMO_PASSWORD)

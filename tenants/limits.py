@@ -1,0 +1,139 @@
+"""
+Plan limits and feature gates: the one module that decides what a tenant's
+plan allows. Services call ``reserve`` before creating a counted object and
+``require_feature`` before using a gated feature; the web UI, the API, admin
+and commands all go through those services, so they all agree.
+"""
+
+import zoneinfo
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_tenants.utils import tenant_context
+
+from tenants.plans import Feature, get_plan
+
+
+class Resource(models.TextChoices):
+    USERS = "users", _("users")
+    ASSETS = "assets", _("assets")
+    REQUESTS = "requests", _("requests this month")
+
+
+LIMIT_FIELDS = {
+    Resource.USERS: "max_users",
+    Resource.ASSETS: "max_assets",
+    Resource.REQUESTS: "max_requests_per_month",
+}
+
+# Requester seats are free, as in the leading CMMS products: only users with
+# some other role (or none) count against max_users.
+FREE_SEAT_ROLE = "Requester"
+
+
+class PlanLimitReached(ValidationError):
+    code = "plan_limit_reached"
+
+    def __init__(self, tenant, resource, limit):
+        self.resource = Resource(resource)
+        self.limit = limit
+        super().__init__(
+            _(
+                "Your %(plan)s plan allows %(limit)d %(resource)s. "
+                "Upgrade your plan or remove some to add more."
+            ),
+            code=self.code,
+            params={"plan": tenant.get_plan_display(), "limit": limit, "resource": resource.label},
+        )
+
+
+class FeatureNotInPlan(ValidationError):
+    code = "feature_not_in_plan"
+
+    def __init__(self, tenant, feature):
+        self.feature = Feature(feature)
+        super().__init__(
+            _("%(feature)s is not included in your %(plan)s plan."),
+            code=self.code,
+            params={"feature": self.feature.label, "plan": tenant.get_plan_display()},
+        )
+
+
+def limit_for(tenant, resource) -> int | None:
+    return getattr(tenant, LIMIT_FIELDS[Resource(resource)])
+
+
+def month_start(tenant, now=None):
+    """Midnight on the first of the current month, in the tenant's time zone."""
+    local_now = (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(tenant.timezone))
+    return local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _count_in_schema(tenant, resource, now=None) -> int:
+    if resource == Resource.USERS:
+        User = apps.get_model("accounts", "User")
+        free_seats = (
+            User.objects.annotate(role_count=models.Count("groups"))
+            .filter(role_count=1, groups__name=FREE_SEAT_ROLE)
+            .values("pk")
+        )
+        return User.objects.filter(is_active=True).exclude(pk__in=free_seats).count()
+    if resource == Resource.ASSETS:
+        return apps.get_model("assets", "Asset").objects.count()
+    requests = apps.get_model("requests_app", "MaintenanceRequest").objects
+    return requests.filter(created__gte=month_start(tenant, now)).count()
+
+
+def usage(tenant, resource, now=None) -> int:
+    if connection.schema_name == tenant.schema_name:
+        return _count_in_schema(tenant, Resource(resource), now)
+    with tenant_context(tenant):
+        return _count_in_schema(tenant, Resource(resource), now)
+
+
+def can_add(tenant, resource, count=1) -> bool:
+    limit = limit_for(tenant, resource)
+    return limit is None or usage(tenant, resource) + count <= limit
+
+
+def reserve(tenant, resource, count=1) -> None:
+    """
+    Raise PlanLimitReached unless ``count`` more objects fit the plan.
+
+    Call inside the transaction that creates them: the advisory lock makes
+    concurrent creations of one resource in one tenant wait for each other
+    until that transaction ends, so parallel requests cannot overshoot.
+    """
+    limit = limit_for(tenant, resource)
+    if limit is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            [list(Resource).index(Resource(resource)) + 1, tenant.pk],
+        )
+    if usage(tenant, resource) + count > limit:
+        raise PlanLimitReached(tenant, Resource(resource), limit)
+
+
+def has_feature(tenant, feature) -> bool:
+    feature = Feature(feature)
+    if feature.value in tenant.feature_overrides:
+        return bool(tenant.feature_overrides[feature.value])
+    return feature in get_plan(tenant.plan).features
+
+
+def require_feature(tenant, feature) -> None:
+    if not has_feature(tenant, feature):
+        raise FeatureNotInPlan(tenant, feature)
+
+
+def usage_stats(tenant) -> dict:
+    """Usage against limits, e.g. ``{"users": {"used": 2, "limit": 3}, ...}``."""
+    return {
+        resource.value: {"used": usage(tenant, resource), "limit": limit_for(tenant, resource)}
+        for resource in Resource
+    }

@@ -1,0 +1,100 @@
+"""
+The plan catalogue: what each plan costs, caps and unlocks.
+
+``None`` as a limit means unlimited. Whether a tenant may do something is
+decided in ``tenants.limits``, which reads these plans and the tenant's
+overrides; nothing else interprets them.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PlanCode(models.TextChoices):
+    FREE = "free", _("Free")
+    BASIC = "basic", _("Basic")
+    PREMIUM = "premium", _("Premium")
+    ENTERPRISE = "enterprise", _("Enterprise")
+
+
+class Feature(models.TextChoices):
+    API_ACCESS = "api_access", _("REST API access")
+    CUSTOM_BRANDING = "custom_branding", _("Custom branding")
+    PREVENTIVE_MAINTENANCE = "preventive_maintenance", _("Preventive maintenance")
+    REPORTS_EXPORT = "reports_export", _("Report export")
+    SLA = "sla", _("SLA due dates and breach alerts")
+    WEBHOOKS = "webhooks", _("Outgoing webhooks")
+
+
+@dataclass(frozen=True)
+class Plan:
+    code: str
+    name: str
+    monthly_price: Decimal | None  # None: priced per contract
+    max_users: int | None
+    max_assets: int | None
+    max_requests_per_month: int | None
+    features: frozenset
+
+
+# Every organisation starts with a trial of the plan it chose; when the trial
+# ends without a paid subscription it becomes read-only for a grace period,
+# then suspended (docs/tenants.md).
+TRIAL_PERIOD = timedelta(days=14)
+TRIAL_GRACE_PERIOD = timedelta(days=7)
+
+PLANS = {
+    PlanCode.FREE: Plan(
+        code=PlanCode.FREE,
+        name="Free",
+        monthly_price=Decimal("0"),
+        max_users=3,
+        max_assets=10,
+        max_requests_per_month=50,
+        features=frozenset(),
+    ),
+    PlanCode.BASIC: Plan(
+        code=PlanCode.BASIC,
+        name="Basic",
+        monthly_price=Decimal("29"),
+        max_users=10,
+        max_assets=100,
+        max_requests_per_month=500,
+        features=frozenset({Feature.CUSTOM_BRANDING, Feature.REPORTS_EXPORT}),
+    ),
+    PlanCode.PREMIUM: Plan(
+        code=PlanCode.PREMIUM,
+        name="Premium",
+        monthly_price=Decimal("99"),
+        max_users=50,
+        max_assets=1000,
+        max_requests_per_month=None,
+        features=frozenset(
+            {
+                Feature.CUSTOM_BRANDING,
+                Feature.REPORTS_EXPORT,
+                Feature.API_ACCESS,
+                Feature.PREVENTIVE_MAINTENANCE,
+                Feature.SLA,
+                Feature.WEBHOOKS,
+            }
+        ),
+    ),
+    PlanCode.ENTERPRISE: Plan(
+        code=PlanCode.ENTERPRISE,
+        name="Enterprise",
+        monthly_price=None,
+        max_users=None,
+        max_assets=None,
+        max_requests_per_month=None,
+        features=frozenset(Feature.values),
+    ),
+}
+
+
+def get_plan(code: str) -> Plan:
+    return PLANS[PlanCode(code)]
