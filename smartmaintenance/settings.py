@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.tenant_notice",
             ],
         },
     },
@@ -202,6 +203,7 @@ DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 # --- REST framework ----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"signup": env("SIGNUP_RATE", default="10/hour")},
 }
 
 LOGGING = {

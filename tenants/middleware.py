@@ -4,6 +4,9 @@ from django.template.response import TemplateResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
+# Logging in and out still works on a read-only account.
+READ_ONLY_EXEMPT_PATHS = frozenset({"/accounts/login/", "/accounts/logout/"})
+
 
 class TenantRoutingMiddleware(TenantMainMiddleware):
     """
@@ -11,7 +14,8 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 
     On top of django-tenants' middleware: host matching ignores case, port and
     a trailing dot; an unknown host gets a "no such organisation" 404 page; a
-    suspended tenant gets a 403 (JSON under ``/api/``) before any view runs.
+    suspended tenant gets a 403 (JSON under ``/api/``) before any view runs, and
+    a read-only one (trial ended, cancelled) refuses every change.
     """
 
     @staticmethod
@@ -31,14 +35,32 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             return response
         if request.tenant.is_suspended:
             return self.suspended_response(request)
+        if request.tenant.is_read_only and not self.allowed_when_read_only(request):
+            return self.read_only_response(request)
         return None
 
     @staticmethod
-    def suspended_response(request):
+    def allowed_when_read_only(request):
+        safe = request.method in ("GET", "HEAD", "OPTIONS")
+        return safe or request.path in READ_ONLY_EXEMPT_PATHS
+
+    @classmethod
+    def suspended_response(cls, request):
         message = "This organisation's account is suspended. Please contact its administrator."
-        if request.path.startswith("/api/"):
-            return JsonResponse({"code": "tenant_suspended", "message": message}, status=403)
-        response = TemplateResponse(
-            request, "tenants/suspended.html", {"message": message}, status=403
+        return cls.refusal(request, "tenant_suspended", "Account suspended", message)
+
+    @classmethod
+    def read_only_response(cls, request):
+        message = (
+            "This organisation's account is read-only: "
+            + ("it was cancelled." if request.tenant.status == "cancelled" else "its trial ended.")
+            + " An administrator can choose a plan to make changes again."
         )
-        return response.render()
+        return cls.refusal(request, "tenant_read_only", "Read-only account", message)
+
+    @staticmethod
+    def refusal(request, code, title, message):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"code": code, "message": message}, status=403)
+        context = {"title": title, "message": message}
+        return TemplateResponse(request, "tenants/refused.html", context, status=403).render()

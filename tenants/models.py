@@ -112,6 +112,14 @@ class Tenant(TenantMixin):
             and self.trial_ends <= (now or timezone.now())
         )
 
+    @property
+    def is_read_only(self):
+        """
+        Staff can look but not change anything: the trial has ended (for the
+        grace period before suspension) or the account was cancelled.
+        """
+        return self.status == self.Status.CANCELLED or self.is_trial_expired()
+
     def is_subscription_expired(self, now=None):
         return self.subscription_expires is not None and self.subscription_expires <= (
             now or timezone.now()

@@ -1,10 +1,14 @@
 """Writes for tenants: creating organisations and changing their plan and state."""
 
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import (
     get_public_schema_name,
@@ -14,7 +18,7 @@ from django_tenants.utils import (
 )
 
 from tenants.models import DeletedTenant, Domain, Tenant, TenantAuditEntry
-from tenants.plans import TRIAL_PERIOD, PlanCode, get_plan
+from tenants.plans import TRIAL_GRACE_PERIOD, TRIAL_PERIOD, PlanCode, get_plan
 from tenants.provisioning import schema_create, schema_drop
 from tenants.selectors import subdomain_is_held
 from tenants.validators import validate_subdomain
@@ -116,6 +120,44 @@ def tenant_create(
     return tenant
 
 
+def signup_validate(
+    *,
+    organisation_name: str,
+    subdomain: str,
+    admin_name: str,
+    admin_email: str,
+    admin_password: str,
+    plan: str,
+) -> None:
+    """
+    Check every signup field before anything is written, and raise one
+    ValidationError naming each field at fault.
+    """
+    from accounts.models import User
+
+    errors = {}
+    if not organisation_name.strip():
+        errors["organisation_name"] = ["Enter your organisation's name."]
+    if not admin_name.strip():
+        errors["admin_name"] = ["Enter your name."]
+    if plan not in PlanCode.values:
+        errors["plan"] = [f"Choose one of: {', '.join(PlanCode.values)}."]
+    checks = {
+        "subdomain": lambda: subdomain_validate_available(subdomain),
+        "admin_email": lambda: validate_email(admin_email),
+        "admin_password": lambda: validate_password(
+            admin_password, User(email=admin_email, full_name=admin_name)
+        ),
+    }
+    for field, check in checks.items():
+        try:
+            check()
+        except ValidationError as error:
+            errors[field] = error.messages
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def tenant_signup(
     *,
@@ -134,12 +176,20 @@ def tenant_signup(
     from accounts.roles import BuiltinRole
     from accounts.services import roles_provision_defaults, user_create
 
+    signup_validate(
+        organisation_name=organisation_name,
+        subdomain=subdomain,
+        admin_name=admin_name,
+        admin_email=admin_email,
+        admin_password=admin_password,
+        plan=plan,
+    )
     tenant = tenant_create(
-        name=organisation_name,
+        name=organisation_name.strip(),
         subdomain=subdomain,
         plan=plan,
         billing_email=admin_email,
-        contact_name=admin_name,
+        contact_name=admin_name.strip(),
         actor=admin_email,
     )
     with tenant_context(tenant):
@@ -147,7 +197,7 @@ def tenant_signup(
         user_create(
             email=admin_email,
             password=admin_password,
-            full_name=admin_name,
+            full_name=admin_name.strip(),
             roles=[roles[BuiltinRole.ADMIN]],
         )
     tenant.onboarded = True
@@ -163,7 +213,11 @@ def _change(tenant: Tenant, *, actor: str, action: str, **values) -> Tenant:
     }
     for field, value in values.items():
         setattr(tenant, field, value)
-    tenant.full_clean()
+    try:
+        tenant.full_clean()
+    except ValidationError:
+        tenant.refresh_from_db()
+        raise
     with schema_context(get_public_schema_name()), transaction.atomic():
         tenant.save()
         audit(tenant, actor=actor, action=action, changes=changes)
@@ -250,7 +304,29 @@ def tenant_delete(*, tenant: Tenant, actor: str, export_path: str = "") -> Delet
             export_path=export_path,
         )
         audit(tenant, actor=actor, action="delete", changes={"export": export_path})
+        with connection.cursor() as cursor:
+            # Rows written earlier in this transaction leave deferred foreign-key
+            # checks pending, and PostgreSQL refuses to drop tables that have some.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schema_drop(tenant.schema_name)
+        media = Path(settings.MEDIA_ROOT) / tenant.schema_name
+        transaction.on_commit(lambda: shutil.rmtree(media, ignore_errors=True))
         tenant.domains.all().delete()
         tenant.delete()
     return tombstone
+
+
+TRIAL_ENDED_REASON = "The trial ended without a paid subscription."
+
+
+def tenants_suspend_expired_trials(*, now=None) -> list[Tenant]:
+    """
+    Suspend every tenant whose trial ended more than TRIAL_GRACE_PERIOD ago.
+    Idempotent; run it daily (``manage.py tenant_lifecycle``).
+    """
+    cutoff = (now or timezone.now()) - TRIAL_GRACE_PERIOD
+    expired = Tenant.objects.filter(status=Tenant.Status.TRIAL, trial_ends__lte=cutoff)
+    return [
+        tenant_suspend(tenant=tenant, reason=TRIAL_ENDED_REASON, actor=SYSTEM_ACTOR)
+        for tenant in expired
+    ]

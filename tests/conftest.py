@@ -5,6 +5,7 @@ transaction that is rolled back, schema changes included. See tests/README.md.
 """
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
@@ -100,3 +101,11 @@ def make_tenant(db):
             return tenant_create(name=name or subdomain.title(), subdomain=subdomain, **fields)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached values never leak from one test to the next."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
@@ -7,6 +7,7 @@ from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
 from tenants.models import Tenant
 from tenants.plans import PlanCode
+from tenants.selectors import subdomain_is_held
 from tenants.services import public_tenant_ensure, tenant_create, tenant_domain_for
 
 DEMO_SUBDOMAIN = "acme"
@@ -26,6 +27,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         public_tenant_ensure()
         tenant = Tenant.objects.filter(subdomain=DEMO_SUBDOMAIN).first()
+        if tenant is None and subdomain_is_held(DEMO_SUBDOMAIN):
+            raise CommandError(
+                f"The demo subdomain '{DEMO_SUBDOMAIN}' belonged to a deleted tenant and is "
+                "held back from reuse; drop the database (or its DeletedTenant row) to reseed."
+            )
         if tenant is None:
             tenant = tenant_create(
                 name="Acme Facilities",
@@ -41,7 +47,10 @@ class Command(BaseCommand):
             for email, full_name, role in DEMO_USERS:
                 if not User.objects.filter(email=email).exists():
                     user_create(
-                        email=email, password=DEMO_PASSWORD, full_name=full_name, roles=[roles[role]]
+                        email=email,
+                        password=DEMO_PASSWORD,
+                        full_name=full_name,
+                        roles=[roles[role]],
                     )
         self.stdout.write(
             self.style.SUCCESS(
