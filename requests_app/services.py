@@ -1,16 +1,401 @@
-"""Writes for maintenance requests."""
+"""
+Writes for maintenance requests. Every change to a request goes through
+here, so the workflow rules, the plan limit, numbering, the transition log
+and the audit trail hold for the web UI, the API, admin and commands alike.
+"""
 
-from django.db import transaction
+from datetime import timedelta
 
-from requests_app.models import MaintenanceRequest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from requests_app import selectors
+from requests_app.models import (
+    DETAIL_MODELS,
+    MaintenanceRequest,
+    RequestChange,
+    RequestComment,
+    RequestCounter,
+    RequestSettings,
+    RequestTransition,
+    RequestType,
+    Status,
+    TechnicianTrade,
+    Trade,
+)
 from tenants import limits
 from tenants.selectors import current_tenant
 
+# --- Workflow ------------------------------------------------------------------
+# Who may make a transition, as "actors": a user's built-in roles plus their
+# relation to the request. ``system`` is the automatic closing (by=None).
+ADMIN, MANAGER, ASSIGNEE, REQUESTER, SYSTEM = "admin", "manager", "assignee", "requester", "system"
+LEADS = frozenset({ADMIN, MANAGER})
+
+# (from, to) -> actors allowed. Anything not listed is not part of the workflow.
+# "requester" is the request's own requester, "assignee" its own assignee.
+# Reopened behaves like triaged with an assignee already chosen: a lead may
+# (re)assign it, or its assignee may start on it again directly.
+TRANSITIONS = {
+    (Status.NEW, Status.TRIAGED): LEADS,
+    (Status.NEW, Status.CANCELLED): LEADS | {REQUESTER},
+    (Status.TRIAGED, Status.ASSIGNED): LEADS,
+    (Status.TRIAGED, Status.CANCELLED): LEADS,
+    (Status.ASSIGNED, Status.ASSIGNED): LEADS,  # reassign
+    (Status.ASSIGNED, Status.IN_PROGRESS): {ASSIGNEE},
+    (Status.ASSIGNED, Status.CANCELLED): LEADS,
+    (Status.IN_PROGRESS, Status.ON_HOLD): {ASSIGNEE},
+    (Status.IN_PROGRESS, Status.RESOLVED): {ASSIGNEE},
+    (Status.IN_PROGRESS, Status.ASSIGNED): LEADS,
+    (Status.IN_PROGRESS, Status.CANCELLED): LEADS,
+    (Status.ON_HOLD, Status.IN_PROGRESS): {ASSIGNEE},
+    (Status.ON_HOLD, Status.ASSIGNED): LEADS,
+    (Status.ON_HOLD, Status.CANCELLED): LEADS,
+    (Status.RESOLVED, Status.CLOSED): LEADS | {REQUESTER, SYSTEM},
+    (Status.RESOLVED, Status.REOPENED): LEADS | {REQUESTER},
+    (Status.CLOSED, Status.REOPENED): LEADS,
+    (Status.REOPENED, Status.ASSIGNED): LEADS,
+    (Status.REOPENED, Status.IN_PROGRESS): {ASSIGNEE},
+    (Status.REOPENED, Status.CANCELLED): LEADS,
+}
+
+# The stamp set when a request enters a status.
+STAMPS = {
+    Status.TRIAGED: "triaged_at",
+    Status.ASSIGNED: "assigned_at",
+    Status.IN_PROGRESS: "started_at",
+    Status.ON_HOLD: "on_hold_at",
+    Status.RESOLVED: "resolved_at",
+    Status.CLOSED: "closed_at",
+    Status.CANCELLED: "cancelled_at",
+    Status.REOPENED: "reopened_at",
+}
+
+# Fields only the workflow sets; request_create and request_update refuse them.
+WORKFLOW_FIELDS = frozenset({"number", "status", "assignee", "due_at", "created", *STAMPS.values()})
+UPDATABLE_FIELDS = ("title", "description", "priority", "asset")
+
+
+class TransitionRefused(ValidationError):
+    """A transition that may not be made; ``code`` says why."""
+
+    def __init__(self, message, code, params=None):
+        super().__init__(message, code=code, params=params)
+
+
+def _refuse_not_in_workflow(request, to_status):
+    raise TransitionRefused(
+        _("A request cannot go from “%(from)s” to “%(to)s”."),
+        code="transition_not_allowed",
+        params={"from": Status(request.status).label, "to": Status(to_status).label},
+    )
+
+
+def request_actors(request: MaintenanceRequest, user) -> frozenset[str]:
+    """The actors ``user`` counts as for ``request`` (``None`` is the system)."""
+    if user is None:
+        return frozenset({SYSTEM})
+    if not user.is_active:
+        return frozenset()
+    roles = selectors.user_role_names(user)
+    actors = set()
+    if "Admin" in roles:
+        actors.add(ADMIN)
+    if "Manager" in roles:
+        actors.add(MANAGER)
+    if request.assignee_id is not None and request.assignee_id == user.pk:
+        actors.add(ASSIGNEE)
+    if request.requester_id is not None and request.requester_id == user.pk:
+        actors.add(REQUESTER)
+    return frozenset(actors)
+
+
+def request_allowed_transitions(request: MaintenanceRequest, user) -> list[str]:
+    """The statuses ``user`` may move ``request`` to now, in workflow order."""
+    actors = request_actors(request, user)
+    return [
+        to_status
+        for (from_status, to_status), allowed in TRANSITIONS.items()
+        if from_status == request.status and actors & allowed
+    ]
+
+
+def _validate_assignee(assignee):
+    if assignee is None:
+        raise TransitionRefused(
+            _("Choose whom to assign the request to."), code="assignee_required"
+        )
+    if not assignee.is_active or not selectors.user_is_technician(assignee):
+        raise TransitionRefused(
+            _("%(user)s is not an active technician."),
+            code="invalid_assignee",
+            params={"user": str(assignee)},
+        )
+
+
+def _audit(request, by, at, before: dict, after: dict):
+    """One RequestChange per field whose value differs between ``before`` and ``after``."""
+
+    def text(value):
+        return "" if value is None else str(value)
+
+    RequestChange.objects.bulk_create(
+        RequestChange(
+            request=request,
+            by=by,
+            at=at,
+            field=field,
+            old_value=text(before[field]),
+            new_value=text(after[field]),
+        )
+        for field in after
+        if text(before[field]) != text(after[field])
+    )
+
 
 @transaction.atomic
-def request_create(*, title: str, description: str = "", **fields) -> MaintenanceRequest:
-    request = MaintenanceRequest(title=title, description=description, **fields)
-    request.full_clean()
-    limits.reserve(current_tenant(), limits.Resource.REQUESTS)
-    request.save()
+def request_transition(
+    request: MaintenanceRequest, to_status, by, note: str = "", *, assignee=None, now=None
+) -> MaintenanceRequest:
+    """
+    Move ``request`` to ``to_status`` on behalf of ``by`` (None: the system),
+    if the workflow allows that step and ``by`` may take it. Moving to
+    ``assigned`` needs ``assignee``, an active technician. The step is
+    logged as a RequestTransition and the changed fields in the audit trail.
+
+    Raise TransitionRefused otherwise. ``request`` is refreshed in place.
+    """
+    to_status = Status(to_status)
+    at = now or timezone.now()
+    # Lock the row: two people acting at once must not both start from the
+    # status they saw.
+    locked = MaintenanceRequest.objects.select_for_update().get(pk=request.pk)
+    from_status = Status(locked.status)
+    allowed = TRANSITIONS.get((from_status, to_status))
+    if allowed is None:
+        _refuse_not_in_workflow(locked, to_status)
+    if not request_actors(locked, by) & allowed:
+        raise TransitionRefused(
+            _("You may not move this request from “%(from)s” to “%(to)s”."),
+            code="transition_forbidden",
+            params={"from": from_status.label, "to": to_status.label},
+        )
+    before = {"status": locked.status, "assignee": locked.assignee}
+    if to_status == Status.ASSIGNED:
+        _validate_assignee(assignee)
+        locked.assignee = assignee
+    elif assignee is not None:
+        raise TransitionRefused(
+            _("An assignee can only be given when assigning."), code="assignee_not_expected"
+        )
+
+    locked.status = to_status
+    # Resuming from hold is not a new start: started_at keeps the first start.
+    if not (to_status == Status.IN_PROGRESS and from_status == Status.ON_HOLD):
+        setattr(locked, STAMPS[to_status], at)
+    if to_status == Status.REOPENED:
+        # No longer resolved or closed; the earlier times stay in the transition log.
+        locked.resolved_at = locked.closed_at = None
+    locked.save()
+    RequestTransition.objects.create(
+        request=locked, from_status=from_status, to_status=to_status, by=by, note=note, at=at
+    )
+    _audit(locked, by, at, before, {"status": locked.status, "assignee": locked.assignee})
+    request.refresh_from_db()
     return request
+
+
+# --- Creating and editing --------------------------------------------------------
+
+
+def _next_number() -> int:
+    """
+    Take the tenant's next request number.
+
+    The row lock taken by the upsert is held until the creating transaction
+    ends: concurrent creates wait in turn, and a rollback returns the number.
+    """
+    table = connection.ops.quote_name(RequestCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, last_number) VALUES (1, 1) "  # noqa: S608 (our table name)
+            f"ON CONFLICT (id) DO UPDATE SET last_number = {table}.last_number + 1 "
+            "RETURNING last_number"
+        )
+        return cursor.fetchone()[0]
+
+
+def _details_build(request: MaintenanceRequest, details: dict | None):
+    model = DETAIL_MODELS.get(request.type)
+    if model is None:
+        if details:
+            raise ValidationError(
+                {"type": _("Only electrical, plumbing and HVAC requests take details.")},
+                code="details_not_expected",
+            )
+        return None
+    row = model(request=request, **(details or {}))
+    row.full_clean(exclude=["request"])
+    return row
+
+
+def due_at_for(priority, created, request_settings=None):
+    """When a request of ``priority`` filed at ``created`` is due under the tenant's SLA."""
+    request_settings = request_settings or selectors.request_settings_get()
+    return created + timedelta(hours=request_settings.sla_hours(priority))
+
+
+@transaction.atomic
+def request_create(
+    *,
+    title: str,
+    description: str = "",
+    type: str = RequestType.GENERAL,
+    priority: str = "medium",
+    requester=None,
+    reporter_name: str = "",
+    reporter_contact: str = "",
+    asset=None,
+    details: dict | None = None,
+    **fields,
+) -> MaintenanceRequest:
+    """
+    File a request in ``new``, numbered, with its due date from the SLA of
+    its priority. ``requester`` is the user filing it; a public report has
+    none and gives ``reporter_name`` and ``reporter_contact`` instead.
+    ``details`` are the type-specific fields (see ElectricalDetails,
+    PlumbingDetails, HvacDetails). Counts against the monthly plan limit.
+    """
+    if WORKFLOW_FIELDS & set(fields):
+        raise TypeError(f"request_create() sets {sorted(WORKFLOW_FIELDS & set(fields))} itself.")
+    now = timezone.now()
+    request = MaintenanceRequest(
+        title=title,
+        description=description,
+        type=type,
+        priority=priority,
+        requester=requester,
+        reporter_name=reporter_name,
+        reporter_contact=reporter_contact,
+        asset=asset,
+        created=now,
+        **fields,
+    )
+    request.full_clean(exclude=["number"])
+    if requester is not None and not requester.is_active:
+        raise ValidationError({"requester": _("This account is deactivated.")}, code="inactive")
+    detail_row = _details_build(request, details)
+
+    limits.reserve(current_tenant(), limits.Resource.REQUESTS)
+    request.number = _next_number()
+    request.due_at = due_at_for(request.priority, now)
+    request.save()
+    if detail_row is not None:
+        detail_row.request = request
+        detail_row.save()
+    RequestTransition.objects.create(
+        request=request, from_status="", to_status=Status.NEW, by=requester, at=now
+    )
+    return request
+
+
+@transaction.atomic
+def request_update(*, request: MaintenanceRequest, by, **changes) -> MaintenanceRequest:
+    """
+    Change a request's title, description, priority or asset. Admins and
+    managers may at any time; its requester while it is still new. A new
+    priority moves the due date to the new SLA, counted from filing.
+    """
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"request_update() cannot change {sorted(unknown)}.")
+    locked = MaintenanceRequest.objects.select_for_update().get(pk=request.pk)
+    actors = request_actors(locked, by)
+    if not (actors & LEADS or (REQUESTER in actors and locked.status == Status.NEW)):
+        raise ValidationError(_("You may not edit this request."), code="edit_forbidden")
+    tracked = (*UPDATABLE_FIELDS, "due_at")
+    before = {field: getattr(locked, field) for field in tracked}
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    locked.full_clean(exclude=["number"])
+    if locked.priority != before["priority"]:
+        locked.due_at = due_at_for(locked.priority, locked.created)
+    locked.save()
+    _audit(locked, by, timezone.now(), before, {field: getattr(locked, field) for field in tracked})
+    request.refresh_from_db()
+    return request
+
+
+@transaction.atomic
+def request_comment_create(*, request: MaintenanceRequest, author, body: str) -> RequestComment:
+    """Comment on a request; anyone who can see the request may."""
+    if not selectors.request_is_visible_to(request, author):
+        raise ValidationError(_("You cannot comment on this request."), code="comment_forbidden")
+    comment = RequestComment(request=request, author=author, body=body.strip())
+    comment.full_clean()
+    comment.save()
+    return comment
+
+
+# --- Automatic closing ----------------------------------------------------------
+
+
+def requests_close_resolved(now=None) -> int:
+    """
+    Close the requests of the current tenant resolved at least the tenant's
+    ``auto_close_days`` ago. Idempotent: a second run finds nothing to do.
+    Returns how many were closed.
+    """
+    now = now or timezone.now()
+    days = selectors.request_settings_get().auto_close_days
+    if not days:
+        return 0
+    cutoff = now - timedelta(days=days)
+    due = MaintenanceRequest.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
+    closed = 0
+    for pk in due.order_by("resolved_at", "pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            # Checked again under the lock: it may have been reopened (and even
+            # resolved again, later) since the list was read.
+            request = due.select_for_update().filter(pk=pk).first()
+            if request is None:
+                continue
+            request_transition(
+                request,
+                Status.CLOSED,
+                by=None,
+                note=f"Closed automatically {days} days after it was resolved.",
+                now=now,
+            )
+        closed += 1
+    return closed
+
+
+# --- Settings and trades ----------------------------------------------------------
+
+
+@transaction.atomic
+def request_settings_update(**fields) -> RequestSettings:
+    """Change the tenant's SLA hours or auto-close days. Due dates already set stay."""
+    request_settings = RequestSettings.objects.select_for_update().filter(pk=1).first()
+    request_settings = request_settings or RequestSettings(pk=1)
+    for field, value in fields.items():
+        if field not in {f.name for f in RequestSettings._meta.fields} - {"id"}:
+            raise TypeError(f"RequestSettings has no field {field!r}.")
+        setattr(request_settings, field, value)
+    request_settings.full_clean(validate_unique=False)
+    request_settings.save()
+    return request_settings
+
+
+@transaction.atomic
+def user_trades_set(*, user, trades) -> list[str]:
+    """Make ``trades`` exactly the trades ``user`` works in."""
+    trades = sorted({Trade(trade).value for trade in trades})
+    TechnicianTrade.objects.filter(user=user).exclude(trade__in=trades).delete()
+    TechnicianTrade.objects.bulk_create(
+        [TechnicianTrade(user=user, trade=trade) for trade in trades], ignore_conflicts=True
+    )
+    return trades

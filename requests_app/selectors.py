@@ -1,0 +1,93 @@
+"""Reads for maintenance requests: who sees what, settings, history."""
+
+from django.db.models import Q, QuerySet
+
+from accounts.roles import BuiltinRole
+from requests_app.models import (
+    MaintenanceRequest,
+    RequestChange,
+    RequestComment,
+    RequestSettings,
+    RequestTransition,
+    TechnicianTrade,
+)
+
+# Roles that see, and run the workflow of, every request.
+LEAD_ROLES = frozenset({BuiltinRole.ADMIN.value, BuiltinRole.MANAGER.value})
+
+
+def user_role_names(user) -> frozenset[str]:
+    """The names of the user's roles (groups), cached on the user object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if not hasattr(user, "_role_names_cache"):
+        user._role_names_cache = frozenset(user.groups.values_list("name", flat=True))
+    return user._role_names_cache
+
+
+def user_is_lead(user) -> bool:
+    """True for admins and managers, who see and steer every request."""
+    return bool(user_role_names(user) & LEAD_ROLES)
+
+
+def user_is_technician(user) -> bool:
+    return BuiltinRole.TECHNICIAN.value in user_role_names(user)
+
+
+def user_trades(user) -> list[str]:
+    return sorted(TechnicianTrade.objects.filter(user=user).values_list("trade", flat=True))
+
+
+def request_settings_get() -> RequestSettings:
+    """The tenant's request settings, or the defaults (unsaved) if never changed."""
+    return RequestSettings.objects.filter(pk=1).first() or RequestSettings(pk=1)
+
+
+def request_visibility_filter(user) -> Q | None:
+    """
+    The condition on requests ``user`` may see; None means all of them.
+
+    Everyone sees the requests they filed. Technicians also see those
+    assigned to them and the unassigned ones of their trades. Admins and
+    managers see all. Inactive and anonymous users see none.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    roles = user_role_names(user)
+    if roles & LEAD_ROLES:
+        return None
+    condition = Q(requester=user)
+    if BuiltinRole.TECHNICIAN.value in roles:
+        condition |= Q(assignee=user)
+        trades = user_trades(user)
+        if trades:
+            condition |= Q(assignee__isnull=True, type__in=trades)
+    return condition
+
+
+def request_list_visible_to(user) -> QuerySet[MaintenanceRequest]:
+    """The requests ``user`` may see, newest first, with people and asset joined."""
+    requests = MaintenanceRequest.objects.select_related("requester", "assignee", "asset")
+    condition = request_visibility_filter(user)
+    return requests if condition is None else requests.filter(condition)
+
+
+def request_get_visible(user, pk) -> MaintenanceRequest:
+    """One request ``user`` may see, with its details; DoesNotExist otherwise."""
+    return request_list_visible_to(user).select_related("electrical", "plumbing", "hvac").get(pk=pk)
+
+
+def request_is_visible_to(request: MaintenanceRequest, user) -> bool:
+    return request_list_visible_to(user).filter(pk=request.pk).exists()
+
+
+def request_transitions(request: MaintenanceRequest) -> QuerySet[RequestTransition]:
+    return request.transitions.select_related("by")
+
+
+def request_comments(request: MaintenanceRequest) -> QuerySet[RequestComment]:
+    return request.comments.select_related("author")
+
+
+def request_changes(request: MaintenanceRequest) -> QuerySet[RequestChange]:
+    return request.changes.select_related("by")
