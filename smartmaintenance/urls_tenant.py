@@ -4,7 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from assets.views import AssetReportView
+
 urlpatterns = [
     path("", login_required(TemplateView.as_view(template_name="home.html")), name="home"),
     path("accounts/", include("accounts.urls")),
+    path("assets/", include("assets.urls")),
+    # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
+    path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
 ]

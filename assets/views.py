@@ -1,0 +1,255 @@
+"""
+Asset and location pages: staff pages (login and Django permissions) and the
+public "report a problem" page behind each asset's QR code. Thin: they parse
+input with forms and call assets.selectors and assets.services.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from assets import selectors, services
+from assets.forms import AssetForm, LocationForm, ProblemReportForm
+from assets.qr import qr_png, qr_svg
+from assets.throttles import AssetReportRateThrottle
+
+
+def add_service_error(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, on its field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+def report_url(request, asset) -> str:
+    """The absolute URL a QR code encodes: this tenant's host, the asset's secret token."""
+    return request.build_absolute_uri(asset.get_report_path())
+
+
+# --- Staff: assets -------------------------------------------------------------
+
+
+class AssetListView(PermissionRequiredMixin, TemplateView):
+    permission_required = "assets.view_asset"
+    template_name = "assets/asset_list.html"
+    page_size = 50
+
+    def get_context_data(self, **kwargs):
+        filterset = selectors.AssetFilter(self.request.GET or None, queryset=selectors.asset_list())
+        page = Paginator(filterset.qs, self.page_size).get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(
+            filter_form=filterset.form, page=page, query=query.urlencode(), **kwargs
+        )
+
+
+class AssetDetailView(PermissionRequiredMixin, TemplateView):
+    permission_required = "assets.view_asset"
+    template_name = "assets/asset_detail.html"
+
+    def get_context_data(self, **kwargs):
+        asset = selectors.asset_get(pk=self.kwargs["pk"])
+        return super().get_context_data(
+            asset=asset,
+            location_path=selectors.location_path(asset.location) if asset.location else [],
+            components=asset.components.order_by("name"),
+            changes=selectors.asset_changes(asset=asset)[:100],
+            report_url=report_url(self.request, asset),
+            **kwargs,
+        )
+
+
+class AssetFormMixin(PermissionRequiredMixin):
+    form_class = AssetForm
+    template_name = "assets/asset_form.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(categories=selectors.asset_categories(), **kwargs)
+
+
+class AssetCreateView(AssetFormMixin, FormView):
+    permission_required = "assets.add_asset"
+
+    def form_valid(self, form):
+        data = {
+            name: value for name, value in form.cleaned_data.items() if value not in (None, False)
+        }
+        try:
+            asset = services.asset_create(user=self.request.user, **data)
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Asset %(asset)s created.") % {"asset": asset})
+        return redirect(asset)
+
+
+class AssetUpdateView(AssetFormMixin, FormView):
+    permission_required = "assets.change_asset"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.asset = selectors.asset_get(pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.asset}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(asset=self.asset, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            asset = services.asset_update(
+                asset=self.asset, user=self.request.user, data=form.service_data()
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Asset %(asset)s saved.") % {"asset": asset})
+        return redirect(asset)
+
+
+class AssetRetireView(PermissionRequiredMixin, View):
+    permission_required = "assets.change_asset"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        asset = selectors.asset_get(pk=pk)
+        try:
+            services.asset_retire(asset=asset, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Asset %(asset)s retired.") % {"asset": asset})
+        return redirect(asset)
+
+
+class AssetQRCodeView(PermissionRequiredMixin, View):
+    """The asset's QR code as SVG (to print) or PNG (for label printers)."""
+
+    permission_required = "assets.view_asset"
+    formats = {"svg": ("image/svg+xml", qr_svg), "png": ("image/png", qr_png)}
+
+    def get(self, request, pk, format):
+        asset = selectors.asset_get(pk=pk)
+        content_type, render_qr = self.formats[format]
+        response = HttpResponse(render_qr(report_url(request, asset)), content_type=content_type)
+        if "download" in request.GET:
+            response["Content-Disposition"] = (
+                f'attachment; filename="{asset.asset_tag}-qr.{format}"'
+            )
+        return response
+
+
+# --- Staff: locations ----------------------------------------------------------
+
+
+class LocationListView(PermissionRequiredMixin, TemplateView):
+    permission_required = "assets.view_location"
+    template_name = "assets/location_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(locations=selectors.location_tree(), **kwargs)
+
+
+class LocationCreateView(PermissionRequiredMixin, FormView):
+    permission_required = "assets.add_location"
+    form_class = LocationForm
+    template_name = "assets/location_form.html"
+
+    def get_initial(self):
+        return {"parent": self.request.GET.get("parent")}
+
+    def form_valid(self, form):
+        try:
+            location = services.location_create(**form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Location %(location)s created.") % {"location": location})
+        return redirect("assets:location_list")
+
+
+class LocationUpdateView(PermissionRequiredMixin, FormView):
+    permission_required = "assets.change_location"
+    form_class = LocationForm
+    template_name = "assets/location_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.location = selectors.location_get(pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.location}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(location=self.location, **kwargs)
+
+    def form_valid(self, form):
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            location = services.location_update(location=self.location, data=data)
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Location %(location)s saved.") % {"location": location})
+        return redirect("assets:location_list")
+
+
+# --- Public: report a problem ----------------------------------------------------
+
+
+class AssetReportView(View):
+    """
+    The page an asset's QR code opens, for anyone, without logging in: it
+    files a maintenance request against the asset. Guarded by the secret
+    token in the URL, a honeypot field and a per-address rate limit.
+    """
+
+    template_name = "assets/report.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.asset = selectors.asset_get_by_report_token(token=kwargs["token"])
+        response = super().dispatch(request, *args, **kwargs)
+        # The URL is a capability: keep it out of search engines.
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    def render(self, form, status=200, sent=False):
+        context = {
+            "asset": self.asset,
+            "location": selectors.location_path_display(self.asset.location),
+            "form": form,
+            "sent": sent,
+            "retired": self.asset.status == self.asset.Status.RETIRED,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, token):
+        return self.render(ProblemReportForm(), sent="sent" in request.GET)
+
+    def post(self, request, token):
+        throttle = AssetReportRateThrottle()
+        if not throttle.allow_request(request, self):
+            response = render(
+                request, "assets/report_throttled.html", {"asset": self.asset}, status=429
+            )
+            response["Retry-After"] = str(int(throttle.wait() or 60))
+            return response
+        form = ProblemReportForm(request.POST)
+        if form.is_valid():
+            try:
+                services.asset_report_problem(asset=self.asset, **form.cleaned_data_for_service())
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                return redirect(f"{request.path}?sent=1")
+        return self.render(form, status=400)
