@@ -1,0 +1,13 @@
+from django.urls import path
+
+from requests_app import views
+
+app_name = "requests_app"
+
+urlpatterns = [
+    path("", views.request_list, name="list"),
+    path("new/", views.request_create, name="create"),
+    path("<int:pk>/", views.request_detail, name="detail"),
+    path("<int:pk>/transition/", views.request_transition, name="transition"),
+    path("<int:pk>/comment/", views.request_comment, name="comment"),
+]

@@ -1,0 +1,107 @@
+"""Staff pages for requests: thin, everything is decided in services and selectors."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.roles import BuiltinRole
+from requests_app import selectors, services
+from requests_app.forms import CommentForm, RequestCreateForm, TransitionForm
+from requests_app.models import MaintenanceRequest, Status
+
+
+def _visible_or_404(user, pk):
+    try:
+        return selectors.request_get_visible(user, pk)
+    except MaintenanceRequest.DoesNotExist:
+        raise Http404("No such request.") from None
+
+
+@login_required
+def request_list(request):
+    requests = selectors.request_list_visible_to(request.user)[:200]
+    return render(request, "requests_app/request_list.html", {"requests": requests})
+
+
+@login_required
+def request_create(request):
+    form = RequestCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.request_create(requester=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{created.reference} filed.")
+            return redirect("requests_app:detail", pk=created.pk)
+    return render(request, "requests_app/request_form.html", {"form": form})
+
+
+@login_required
+def request_detail(request, pk):
+    maintenance_request = _visible_or_404(request.user, pk)
+    technicians = get_user_model().objects.filter(
+        is_active=True, groups__name=BuiltinRole.TECHNICIAN.value
+    )
+    return render(
+        request,
+        "requests_app/request_detail.html",
+        {
+            "maintenance_request": maintenance_request,
+            "allowed": [
+                (status, Status(status).label)
+                for status in services.request_allowed_transitions(
+                    maintenance_request, request.user
+                )
+            ],
+            "technicians": technicians,
+            "transitions": selectors.request_transitions(maintenance_request),
+            "comments": selectors.request_comments(maintenance_request),
+            "comment_form": CommentForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def request_transition(request, pk):
+    maintenance_request = _visible_or_404(request.user, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a status.")
+        return redirect("requests_app:detail", pk=pk)
+    assignee = None
+    if form.cleaned_data["assignee"]:
+        assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
+    try:
+        services.request_transition(
+            maintenance_request,
+            form.cleaned_data["to_status"],
+            by=request.user,
+            note=form.cleaned_data["note"],
+            assignee=assignee,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("requests_app:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def request_comment(request, pk):
+    maintenance_request = _visible_or_404(request.user, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.request_comment_create(
+                request=maintenance_request, author=request.user, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, "Write a comment first.")
+    return redirect("requests_app:detail", pk=pk)
