@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from assets.models import Asset
+from assets.models import Asset, Location
 from requests_app.models import Priority, RequestType, Status
 
 
@@ -17,6 +17,12 @@ class RequestCreateForm(forms.Form):
         label=_("Priority"), choices=Priority.choices, initial=Priority.MEDIUM
     )
     asset = forms.ModelChoiceField(label=_("Asset"), queryset=Asset.objects.all(), required=False)
+    location = forms.ModelChoiceField(
+        label=_("Location"),
+        queryset=Location.objects.all(),
+        required=False,
+        help_text=_("Leave empty to use the asset's location."),
+    )
 
 
 class TransitionForm(forms.Form):

@@ -161,6 +161,14 @@ class MaintenanceRequest(models.Model):
         blank=True,
         related_name="requests",
     )
+    location = models.ForeignKey(
+        "assets.Location",
+        verbose_name=_("location"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+    )
     due_at = models.DateTimeField(_("due"), null=True, blank=True, editable=False)
 
     created = models.DateTimeField(

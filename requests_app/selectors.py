@@ -66,8 +66,10 @@ def request_visibility_filter(user) -> Q | None:
 
 
 def request_list_visible_to(user) -> QuerySet[MaintenanceRequest]:
-    """The requests ``user`` may see, newest first, with people and asset joined."""
-    requests = MaintenanceRequest.objects.select_related("requester", "assignee", "asset")
+    """The requests ``user`` may see, newest first, with people, asset and location joined."""
+    requests = MaintenanceRequest.objects.select_related(
+        "requester", "assignee", "asset", "location"
+    )
     condition = request_visibility_filter(user)
     return requests if condition is None else requests.filter(condition)
 

@@ -75,7 +75,7 @@ STAMPS = {
 
 # Fields only the workflow sets; request_create and request_update refuse them.
 WORKFLOW_FIELDS = frozenset({"number", "status", "assignee", "due_at", "created", *STAMPS.values()})
-UPDATABLE_FIELDS = ("title", "description", "priority", "asset")
+UPDATABLE_FIELDS = ("title", "description", "priority", "asset", "location")
 
 
 class TransitionRefused(ValidationError):
@@ -258,6 +258,7 @@ def request_create(
     reporter_name: str = "",
     reporter_contact: str = "",
     asset=None,
+    location=None,
     details: dict | None = None,
     **fields,
 ) -> MaintenanceRequest:
@@ -266,7 +267,8 @@ def request_create(
     its priority. ``requester`` is the user filing it; a public report has
     none and gives ``reporter_name`` and ``reporter_contact`` instead.
     ``details`` are the type-specific fields (see ElectricalDetails,
-    PlumbingDetails, HvacDetails). Counts against the monthly plan limit.
+    PlumbingDetails, HvacDetails). Without a ``location``, the asset's is
+    used. Counts against the monthly plan limit.
     """
     if WORKFLOW_FIELDS & set(fields):
         raise TypeError(f"request_create() sets {sorted(WORKFLOW_FIELDS & set(fields))} itself.")
@@ -280,6 +282,7 @@ def request_create(
         reporter_name=reporter_name,
         reporter_contact=reporter_contact,
         asset=asset,
+        location=location if location is not None or asset is None else asset.location,
         created=now,
         **fields,
     )
@@ -304,7 +307,7 @@ def request_create(
 @transaction.atomic
 def request_update(*, request: MaintenanceRequest, by, **changes) -> MaintenanceRequest:
     """
-    Change a request's title, description, priority or asset. Admins and
+    Change a request's title, description, priority, asset or location. Admins and
     managers may at any time; its requester while it is still new. A new
     priority moves the due date to the new SLA, counted from filing.
     """

@@ -17,6 +17,7 @@ from django_tenants.utils import tenant_context
 
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
+from assets.services import asset_create, location_create
 from requests_app.models import (
     ElectricalDetails,
     MaintenanceRequest,
@@ -184,6 +185,16 @@ def test_type_specific_details_are_stored_and_checked(alpha):
     assert "type" in refused.value.message_dict
     with pytest.raises(TypeError):
         request_create(title="Wrong field", type="hvac", details={"voltage": 1})
+
+
+def test_location_is_given_or_taken_from_the_asset(alpha):
+    site = location_create(name="HQ", kind="site")
+    room = location_create(name="Boiler room", kind="room", parent=site)
+    boiler = asset_create(name="Boiler", asset_tag="B-1", location=room)
+    assert request_create(title="Cold", asset=boiler).location == room
+    assert request_create(title="Cold", asset=boiler, location=site).location == site
+    assert request_create(title="Lobby door", location=site).location == site
+    assert request_create(title="Somewhere").location is None
 
 
 # --- SLA ---------------------------------------------------------------------
