@@ -1,6 +1,8 @@
 """Locations (tree rules, selectors), assets (rules, services, audit trail), staff pages."""
 
 import datetime
+import io
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -391,3 +393,65 @@ def test_location_pages(estate, alpha_client):
     )
     assert response.status_code == 200
     assert "cannot be inside a floor" in response.content.decode()
+
+
+def test_asset_list_query_count_does_not_grow(estate):
+    def queries_for_listing():
+        with CaptureQueriesContext(connection) as queries:
+            rows = [
+                (a.name, a.location and a.location.name, a.parent_id and a.parent.name)
+                for a in asset_list()
+            ]
+        return len(queries), len(rows)
+
+    plant = asset_create(name="Plant", asset_tag="PL-0", location=estate["room"])
+    asset_create(name="Pump 0", asset_tag="P-0", location=estate["room"], parent=plant)
+    few = queries_for_listing()
+    for number in range(1, 6):
+        asset_create(
+            name=f"Pump {number}", asset_tag=f"P-{number}", location=estate["floor2"], parent=plant
+        )
+    many = queries_for_listing()
+    assert (few, many) == ((1, 2), (1, 7))
+
+
+def test_photo_is_stored_under_the_tenant_schema_and_audited(alpha, alpha_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
+    manager = make_user(BuiltinRole.MANAGER, "manager@alpha.example")
+    boiler = asset_create(name="Boiler", asset_tag="B-1")
+    alpha_client.force_login(manager)
+    response = alpha_client.post(
+        f"/assets/{boiler.pk}/edit/",
+        {
+            "name": "Boiler",
+            "asset_tag": "B-1",
+            "status": "operational",
+            "photo": SimpleUploadedFile("boiler.png", buffer.getvalue(), content_type="image/png"),
+        },
+    )
+    assert response.status_code == 302
+    boiler.refresh_from_db()
+    try:
+        assert boiler.photo.name.startswith("assets/photos/")
+        assert f"/{alpha.schema_name}/assets/photos/" in boiler.photo.path
+        assert Path(boiler.photo.path).read_bytes() == buffer.getvalue()
+        change = AssetChange.objects.get(asset=boiler, field="photo")
+        assert (change.old_value, change.new_value, change.user) == ("", boiler.photo.name, manager)
+    finally:
+        boiler.photo.delete(save=False)
+
+    response = alpha_client.post(
+        f"/assets/{boiler.pk}/edit/",
+        {
+            "name": "Boiler",
+            "asset_tag": "B-1",
+            "status": "operational",
+            "photo": SimpleUploadedFile("x.png", b"not an image"),
+        },
+    )
+    assert response.status_code == 200
+    assert "Upload a valid image" in response.content.decode()
