@@ -70,14 +70,13 @@ class AssetForm(forms.ModelForm):
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
         self.fields["parent"].queryset = parents
-        # Retiring has its own button, which records it as such.
-        self.fields["status"].choices = [
-            choice for choice in self.fields["status"].choices if choice[0] != Asset.Status.RETIRED
-        ] + (
-            [(Asset.Status.RETIRED, Asset.Status.RETIRED.label)]
-            if self.instance.status == Asset.Status.RETIRED
-            else []
-        )
+        if self.instance.status != Asset.Status.RETIRED:
+            # Retiring has its own button, which the audit trail records as such.
+            self.fields["status"].choices = [
+                choice
+                for choice in self.fields["status"].choices
+                if choice[0] != Asset.Status.RETIRED
+            ]
 
     def service_data(self) -> dict:
         """The changed fields, as asset_create/asset_update take them."""

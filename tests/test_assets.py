@@ -332,6 +332,10 @@ def test_manager_creates_and_edits_an_asset_through_the_pages(estate, alpha_clie
     assert response["Location"] == f"/assets/{boiler.pk}/"
     assert (boiler.location, boiler.install_date) == (estate["room"], datetime.date(2022, 1, 31))
 
+    form = alpha_client.get(f"/assets/{boiler.pk}/edit/").content.decode()
+    assert 'value="Boiler"' in form and "Boiler room (room)" in form
+    assert "New asset" in alpha_client.get("/assets/new/").content.decode()
+
     page = alpha_client.get(f"/assets/{boiler.pk}/").content.decode()
     assert f"HQ{SEP}Main building{SEP}Floor 1{SEP}Boiler room" in page
     assert f"/r/{boiler.report_token}/" in page
@@ -380,6 +384,12 @@ def test_location_pages(estate, alpha_client):
     alpha_client.force_login(make_user(BuiltinRole.MANAGER, "manager@alpha.example"))
     page = alpha_client.get("/assets/locations/").content.decode()
     assert page.index("HQ") < page.index("Main building") < page.index("Boiler room")
+    form = alpha_client.get(f"/assets/locations/new/?parent={estate['floor2'].pk}").content.decode()
+    assert f'<option value="{estate["floor2"].pk}" selected>' in form
+    # A room cannot hold anything, and a location is never offered as its own parent.
+    form = alpha_client.get(f"/assets/locations/{estate['floor'].pk}/edit/").content.decode()
+    assert f'value="{estate["room"].pk}"' not in form
+    assert f'<option value="{estate["floor"].pk}"' not in form
 
     response = alpha_client.post(
         "/assets/locations/new/",
