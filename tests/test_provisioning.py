@@ -1,0 +1,347 @@
+"""
+Fast provisioning: a tenant schema copied from the template is the same, in
+every catalog detail that matters, as one built by running the migrations, and
+the template follows the migrations on disk.
+
+One test here runs every tenant migration (about 35 s); everything else is
+cheap.
+"""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Max
+from django_tenants.utils import schema_context, schema_exists, tenant_context
+from psycopg2 import sql
+
+from accounts.models import User
+from accounts.services import user_create
+from tenants import provisioning
+from tenants.models import Tenant
+from tenants.provisioning import (
+    TEMPLATE_SCHEMA,
+    TemplateNotCopyable,
+    schema_create,
+    template_ensure,
+    template_is_current,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Each query takes the schema name as %(schema)s and returns rows that do not
+# depend on the schema's name once it is replaced by "<schema>". Nothing
+# compares column positions: a migrated table keeps a gap where a column was
+# dropped (django_content_type.name), which no query or model can see.
+CATALOG_QUERIES = {
+    "relations": """
+        SELECT c.relname, c.relkind, c.relpersistence, c.reloptions::text, c.relreplident,
+               c.relrowsecurity, c.relacl::text, obj_description(c.oid, 'pg_class')
+          FROM pg_class c
+         WHERE c.relnamespace = %(schema)s::regnamespace
+         ORDER BY c.relname
+    """,
+    "columns": """
+        SELECT table_name, column_name, data_type, udt_schema, udt_name,
+               character_maximum_length, numeric_precision, numeric_scale,
+               datetime_precision, is_nullable, column_default, collation_name,
+               is_identity, identity_generation, identity_start, identity_increment,
+               identity_minimum, identity_maximum, identity_cycle, is_generated,
+               generation_expression,
+               col_description(format('%%I.%%I', table_schema, table_name)::regclass,
+                               ordinal_position)
+          FROM information_schema.columns
+         WHERE table_schema = %(schema)s
+         ORDER BY table_name, ordinal_position
+    """,
+    "indexes": """
+        SELECT tablename, indexname, indexdef
+          FROM pg_indexes
+         WHERE schemaname = %(schema)s
+         ORDER BY tablename, indexname
+    """,
+    "constraints": """
+        SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid),
+               condeferrable, condeferred, convalidated
+          FROM pg_constraint
+         WHERE connamespace = %(schema)s::regnamespace
+         ORDER BY 1, 2
+    """,
+    "sequences": """
+        SELECT s.sequencename, s.data_type::text, s.start_value, s.min_value, s.max_value,
+               s.increment_by, s.cycle, s.cache_size, s.last_value,
+               d.deptype, d.refobjid::regclass::text, a.attname
+          FROM pg_sequences s
+          LEFT JOIN pg_depend d
+                 ON d.classid = 'pg_class'::regclass
+                AND d.objid = format('%%I.%%I', s.schemaname, s.sequencename)::regclass
+                AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+          LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+         WHERE s.schemaname = %(schema)s
+         ORDER BY s.sequencename
+    """,
+    "triggers": """
+        SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid)
+          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE c.relnamespace = %(schema)s::regnamespace AND NOT t.tgisinternal
+         ORDER BY 1, 2
+    """,
+    "routines_and_types": """
+        SELECT 'function', proname FROM pg_proc WHERE pronamespace = %(schema)s::regnamespace
+        UNION ALL
+        SELECT 'type', typname FROM pg_type
+         WHERE typnamespace = %(schema)s::regnamespace AND typrelid = 0 AND typelem = 0
+         ORDER BY 1, 2
+    """,
+}
+
+# Rows the migrations (and the post_migrate signal) leave in a new schema.
+DATA_QUERIES = {
+    "migrations": "SELECT app, name FROM {schema}.django_migrations ORDER BY app, name",
+    "content_types": "SELECT id, app_label, model FROM {schema}.django_content_type ORDER BY id",
+    "permissions": (
+        "SELECT id, content_type_id, codename, name FROM {schema}.auth_permission ORDER BY id"
+    ),
+}
+
+
+def describe(schema_name):
+    """
+    What a schema holds, as comparable plain data: its tables, columns,
+    indexes, constraints, sequences (with their positions and owners),
+    triggers, functions and types, and the rows migrating it leaves behind.
+    """
+    own_name = re.compile(rf"(?<![\w\"]){re.escape(schema_name)}\.")
+
+    def normalise(value):
+        return own_name.sub("<schema>.", value) if isinstance(value, str) else value
+
+    description = {}
+    # From the public schema, every reference into the schema described comes
+    # out qualified, and so is normalised the same way for any schema.
+    with schema_context("public"), connection.cursor() as cursor:
+        for key, query in CATALOG_QUERIES.items():
+            cursor.execute(query, {"schema": schema_name})
+            description[key] = [tuple(map(normalise, row)) for row in cursor.fetchall()]
+        for key, query in DATA_QUERIES.items():
+            cursor.execute(sql.SQL(query).format(schema=sql.Identifier(schema_name)))
+            description[key] = cursor.fetchall()
+    return description
+
+
+def assert_same_schema(actual, expected):
+    # Key by key, so a failure names the part that differs.
+    assert actual.keys() == expected.keys()
+    for key in expected:
+        assert actual[key] == expected[key], f"{key} differ"
+
+
+def execute(statement, schema_name, params=()):
+    """Run ``statement`` with ``{schema}`` standing for ``schema_name``, quoted."""
+    query = sql.SQL(statement).format(schema=sql.Identifier(schema_name))
+    with schema_context("public"), connection.cursor() as cursor:
+        cursor.execute(query, params)
+
+
+def test_a_copied_schema_equals_the_template(make_tenant):
+    tenant = make_tenant("twin")
+
+    assert_same_schema(describe(tenant.schema_name), describe(TEMPLATE_SCHEMA))
+
+
+# Beyond what today's models need: every column, constraint and index feature
+# the copy claims to handle, including references out to the public schema.
+GADGETS = """
+    CREATE TABLE {schema}.gadget (
+        id bigint GENERATED ALWAYS AS IDENTITY (START WITH 10 INCREMENT BY 5) PRIMARY KEY,
+        name varchar(50) COLLATE "C" NOT NULL DEFAULT 'unnamed',
+        price numeric(10, 2) NOT NULL DEFAULT 0 CHECK (price >= 0),
+        price_with_tax numeric(12, 2) GENERATED ALWAYS AS (price * 1.2) STORED,
+        owner_id bigint REFERENCES {schema}.accounts_user (id) DEFERRABLE INITIALLY DEFERRED,
+        tenant_id bigint REFERENCES public.tenants_tenant (id),
+        code text,
+        CONSTRAINT gadget_code_uniq UNIQUE (code) DEFERRABLE
+    ) WITH (fillfactor = 70);
+    CREATE UNIQUE INDEX gadget_live_name ON {schema}.gadget (lower(code) text_pattern_ops)
+        WHERE price > 0;
+    CREATE INDEX gadget_price ON {schema}.gadget (price DESC NULLS LAST) INCLUDE (name);
+    COMMENT ON TABLE {schema}.gadget IS 'Things';
+    COMMENT ON COLUMN {schema}.gadget.name IS 'What it''s called';
+    INSERT INTO {schema}.gadget (name, price, code) VALUES ('first', 1, 'g-1');
+"""
+
+
+def test_a_copy_reproduces_every_kind_of_column_constraint_and_index(make_tenant):
+    execute(GADGETS, TEMPLATE_SCHEMA)
+
+    tenant = make_tenant("gadgets")
+
+    assert_same_schema(describe(tenant.schema_name), describe(TEMPLATE_SCHEMA))
+    with tenant_context(tenant), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO gadget (price, code) VALUES (2, 'g-2')")
+        cursor.execute("SELECT id, name, price_with_tax, code FROM gadget ORDER BY id")
+        assert [(row[0], row[1], str(row[2]), row[3]) for row in cursor.fetchall()] == [
+            (10, "first", "1.20", "g-1"),
+            (15, "unnamed", "2.40", "g-2"),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("change", "part"),
+    [
+        ("ALTER TABLE {schema}.accounts_user ALTER COLUMN full_name TYPE text", "columns"),
+        ("ALTER TABLE {schema}.accounts_user ALTER COLUMN last_login SET NOT NULL", "columns"),
+        ("ALTER TABLE {schema}.accounts_user ALTER COLUMN full_name SET DEFAULT 'x'", "columns"),
+        ("ALTER TABLE {schema}.accounts_user ADD COLUMN extra integer", "columns"),
+        ("CREATE TABLE {schema}.extra (id integer)", "relations"),
+        ("DROP INDEX {schema}.accounts_user_email_b2644a56_like", "indexes"),
+        ("CREATE INDEX ON {schema}.accounts_user (full_name)", "indexes"),
+        (
+            "ALTER TABLE {schema}.accounts_user DROP CONSTRAINT accounts_user_email_key",
+            "constraints",
+        ),
+        ("ALTER TABLE {schema}.accounts_user ADD CHECK (id > 0)", "constraints"),
+        ("SELECT setval('{schema}.accounts_user_id_seq', 41)", "sequences"),
+        ("ALTER SEQUENCE {schema}.accounts_user_id_seq INCREMENT BY 2", "sequences"),
+        ("CREATE SEQUENCE {schema}.extra_seq", "sequences"),
+        ("DELETE FROM {schema}.django_migrations WHERE app = 'accounts'", "migrations"),
+        ("DELETE FROM {schema}.auth_permission WHERE codename = 'add_user'", "permissions"),
+        (
+            "CREATE FUNCTION {schema}.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+            "routines_and_types",
+        ),
+    ],
+)
+def test_the_comparison_sees_a_difference(make_tenant, change, part):
+    tenant = make_tenant("changed")
+    before = describe(tenant.schema_name)
+
+    execute(change, tenant.schema_name)
+    after = describe(tenant.schema_name)
+
+    assert after[part] != before[part]
+
+
+def test_a_copy_does_not_depend_on_the_template(make_tenant):
+    tenant = make_tenant("standalone")
+    before = describe(tenant.schema_name)
+
+    # Anything in the copy still pointing into the template (a foreign key, a
+    # default, an identity sequence) would go with it, or stop the drop.
+    execute("DROP SCHEMA {schema} CASCADE", TEMPLATE_SCHEMA)
+
+    assert describe(tenant.schema_name) == before
+
+
+def test_sequences_in_a_copy_continue_without_collisions(make_tenant):
+    tenant = make_tenant("counting")
+
+    with tenant_context(tenant):
+        user = user_create(email="first@counting.example", password="x-Secret-123")
+        content_type = ContentType.objects.create(app_label="extra", model="thing")
+        permission = Permission.objects.create(
+            content_type=content_type, codename="do_thing", name="Can do thing"
+        )
+        assert user.pk == 1
+        assert User.objects.get().email == "first@counting.example"
+        # Right after the rows the copy brought along from the template.
+        assert content_type.pk == _max_pk(ContentType.objects.exclude(pk=content_type.pk)) + 1
+        assert permission.pk == _max_pk(Permission.objects.exclude(pk=permission.pk)) + 1
+
+
+def _max_pk(queryset):
+    return queryset.aggregate(Max("pk"))["pk__max"]
+
+
+def test_a_template_with_an_object_the_copy_cannot_make_fails_loudly(make_tenant):
+    execute(
+        "CREATE VIEW {schema}.staff AS SELECT email FROM {schema}.accounts_user", TEMPLATE_SCHEMA
+    )
+
+    with pytest.raises(TemplateNotCopyable, match="view staff"):
+        make_tenant("viewless")
+
+    assert not Tenant.objects.filter(subdomain="viewless").exists()
+    assert not schema_exists("t_viewless")
+
+
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        ("CREATE FUNCTION {schema}.f() RETURNS int LANGUAGE sql AS 'SELECT 1'", "function f"),
+        ("CREATE TYPE {schema}.mood AS ENUM ('ok')", "type mood"),
+        ("CREATE SEQUENCE {schema}.counter", "sequence counter"),
+        ("GRANT SELECT ON {schema}.accounts_user TO PUBLIC", "privileges"),
+        ("COMMENT ON INDEX {schema}.accounts_user_pkey IS 'x'", "comment on index"),
+    ],
+)
+def test_the_copy_names_each_object_it_cannot_make(statement, named):
+    execute(statement, TEMPLATE_SCHEMA)
+
+    with pytest.raises(TemplateNotCopyable, match=named):
+        schema_create("t_never_made")
+
+    assert not schema_exists("t_never_made")
+
+
+def test_a_schema_name_taken_in_another_case_is_refused(db):
+    execute("CREATE SCHEMA {schema}", "T_Shouting")
+
+    with pytest.raises(ValidationError, match="already exists"):
+        schema_create("t_shouting")
+
+
+def test_the_copy_leaves_the_search_path_as_it_was(db):
+    # What runs next in the same transaction (the tenant's audit row, say)
+    # must land where it did before, with no schema switch to reset the path.
+    with schema_context("public"), connection.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        before = cursor.fetchone()
+
+        schema_create("t_pathless")
+
+        cursor.execute("SHOW search_path")
+        assert cursor.fetchone() == before
+        cursor.execute("SELECT to_regclass('tenants_tenant') IS NOT NULL")
+        assert cursor.fetchone() == (True,)
+    assert schema_exists("t_pathless")
+
+
+def test_a_stale_template_is_rebuilt_and_a_copy_equals_the_freshly_migrated_result(
+    monkeypatch, make_tenant
+):
+    # Copied from the template as the session built it.
+    copied = make_tenant("copied")
+    # A migration on disk that the template lacks, as after a deploy.
+    execute(
+        "DELETE FROM {schema}.django_migrations WHERE app = %s AND name = %s",
+        TEMPLATE_SCHEMA,
+        ["accounts", "0001_initial"],
+    )
+    assert not template_is_current()
+    # Another process would not have looked at this template yet.
+    monkeypatch.setattr(provisioning, "_template_known_current", False)
+
+    # Dropped and migrated afresh by the slow, stock path (rolled back with
+    # the test): an independent migrated schema to hold the copy against.
+    assert template_ensure() is True
+
+    assert template_is_current()
+    migrated = describe(TEMPLATE_SCHEMA)
+    assert ("accounts", "0001_initial") in migrated["migrations"]
+    assert_same_schema(describe(copied.schema_name), migrated)
+    # A vacuous comparison proves nothing: the schemas must hold the real thing.
+    assert ("accounts_user", "email", "character varying") in [
+        row[:3] for row in migrated["columns"]
+    ]
+    assert any(row[2] == "f" for row in migrated["constraints"])
+    assert any(name.endswith("_like") for _table, name, _def in migrated["indexes"])
+    assert ("accounts_user_id_seq",) in [row[:1] for row in migrated["sequences"]]
+    assert migrated["permissions"]
+
+    # Checked once per process: no second rebuild, nor a second look.
+    assert template_ensure() is False
+    assert_same_schema(describe(make_tenant("after-rebuild").schema_name), migrated)
