@@ -70,6 +70,15 @@ PUBLIC_SCHEMA_URLCONF = "smartmaintenance.urls_public"
 ROOT_URLCONF = "smartmaintenance.urls_tenant"
 # Without this django-tenants sends `SET search_path` before every cursor.
 TENANT_LIMIT_SET_CALLS = True
+# django-tenants' defaults, spelt out because it reads them on every request with
+# getattr(settings, name, default), which raises and catches an AttributeError
+# each time for a name that is not set.
+PUBLIC_SCHEMA_NAME = "public"
+HAS_MULTI_TYPE_TENANTS = False
+# How long a process may keep routing a host to what it found there before
+# (tenants/routing.py): the bound, at most 5 s, for a suspension, plan change or
+# domain change to reach the other workers; the worker that saves it knows at once.
+TENANT_ROUTING_CACHE_SECONDS = 3
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -114,8 +123,10 @@ else:
 
     _database = ensure_database(BASE_DIR / ".data" / "postgres")
 
-# Tenancy needs PostgreSQL schemas, so the engine is fixed whatever the URL says.
-_database["ENGINE"] = "django_tenants.postgresql_backend"
+# Tenancy needs PostgreSQL schemas, so the engine is fixed whatever the URL says:
+# django-tenants' backend, changed to send `SET search_path` only when the
+# connection's path is not already the right one (see its docstring).
+_database["ENGINE"] = "tenants.postgresql_backend"
 _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}

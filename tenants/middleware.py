@@ -1,11 +1,25 @@
-from django.http import JsonResponse
+import functools
+
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpResponseNotFound, JsonResponse
 from django.http.request import split_domain_port
 from django.template.response import TemplateResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
+from tenants import routing
+from tenants.models import Domain
+
 # Logging in and out still works on a read-only account.
 READ_ONLY_EXEMPT_PATHS = frozenset({"/accounts/login/", "/accounts/logout/"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _hostname(host):
+    # Memoised: parsing a host costs more than routing it once it is cached.
+    domain, _port = split_domain_port(host)  # lower-cased by Django
+    return remove_www(domain)
 
 
 class TenantRoutingMiddleware(TenantMainMiddleware):
@@ -15,13 +29,17 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     On top of django-tenants' middleware: host matching ignores case, port and
     a trailing dot; an unknown host gets a "no such organisation" 404 page; a
     suspended tenant gets a 403 (JSON under ``/api/``) before any view runs, and
-    a read-only one (trial ended, cancelled) refuses every change.
+    a read-only one (trial ended, cancelled) refuses every change. The host
+    lookup is cached in process for a few seconds (``tenants.routing``).
     """
 
     @staticmethod
     def hostname_from_request(request):
-        host, _port = split_domain_port(request.get_host())  # lower-cased by Django
-        return remove_www(host)
+        return _hostname(request.get_host())
+
+    def get_tenant(self, domain_model, hostname):
+        # A copy for this request: route() sets domain_url on it.
+        return routing.tenant_for_hostname(hostname)
 
     def no_tenant_found(self, request, hostname):
         response = TemplateResponse(
@@ -29,8 +47,31 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         )
         return response.render()
 
+    def route(self, request):
+        """
+        django-tenants' process_request(), minus its ``set_schema_to_public()``
+        before every lookup: a lookup served from the cache needs no schema, and
+        one that is not moves to the public schema itself. That saves switching
+        the connection to the public schema and back on every request.
+        """
+        try:
+            hostname = self.hostname_from_request(request)
+        except DisallowedHost:
+            connection.set_schema_to_public()
+            return HttpResponseNotFound()
+        try:
+            tenant = self.get_tenant(Domain, hostname)
+        except Domain.DoesNotExist:
+            connection.set_schema_to_public()
+            return self.no_tenant_found(request, hostname)
+        tenant.domain_url = hostname
+        request.tenant = tenant
+        connection.set_tenant(tenant)
+        self.setup_url_routing(request)
+        return None
+
     def process_request(self, request):
-        response = super().process_request(request)
+        response = self.route(request)
         if response is not None:
             return response
         if request.tenant.is_suspended:
