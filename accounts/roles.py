@@ -21,11 +21,13 @@ BUILTIN_ROLE_PERMISSIONS = {
     BuiltinRole.MANAGER: ["assets.*", "requests_app.*", "accounts.view_user"],
     BuiltinRole.TECHNICIAN: [
         "assets.view_asset",
+        "assets.view_location",
         "requests_app.view_maintenancerequest",
         "requests_app.change_maintenancerequest",
     ],
     BuiltinRole.REQUESTER: [
         "assets.view_asset",
+        "assets.view_location",
         "requests_app.view_maintenancerequest",
         "requests_app.add_maintenancerequest",
     ],

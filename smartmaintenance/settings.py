@@ -214,7 +214,10 @@ DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 # --- REST framework ----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"signup": env("SIGNUP_RATE", default="10/hour")},
+    "DEFAULT_THROTTLE_RATES": {
+        "signup": env("SIGNUP_RATE", default="10/hour"),
+        "asset_report": env("ASSET_REPORT_RATE", default="10/hour"),
+    },
 }
 
 LOGGING = {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", login_required(TemplateView.as_view(template_name="home.html")), name="home"),
     path("accounts/", include("accounts.urls")),
     path("assets/", include("assets.urls")),
+    path("requests/", include("requests_app.urls")),
     # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
     path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
 ]

@@ -53,3 +53,18 @@ def test_seed_demo_is_idempotent_and_its_users_can_log_in(public_tenant):
         assert User.objects.count() == len(DEMO_USERS)
         for email, *_ in DEMO_USERS:
             assert User.objects.get(email=email).check_password(DEMO_PASSWORD)
+
+
+def test_seed_demo_fills_acme_with_a_living_system(public_tenant):
+    from assets.models import Asset, Location
+    from requests_app.models import MaintenanceRequest, RequestComment, Status
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    with tenant_context(Tenant.objects.get(subdomain="acme")):
+        assert Location.objects.count() == 5
+        assert Asset.objects.count() == 3
+        states = set(MaintenanceRequest.objects.values_list("status", flat=True))
+        assert states == set(Status.values)
+        assert RequestComment.objects.count() == MaintenanceRequest.objects.count()

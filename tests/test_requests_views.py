@@ -1,25 +1,11 @@
-"""
-The staff pages for requests. Until requests_app.urls is included in the
-tenant URLconf these tests route through a URLconf of their own (below).
-"""
+"""The staff pages for requests."""
 
 import pytest
-from django.urls import include, path
 
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
 from requests_app.models import MaintenanceRequest, RequestComment
 from tenants.services import tenant_update
-
-urlpatterns = [
-    path("accounts/", include("accounts.urls")),
-    path("requests/", include("requests_app.urls")),
-]
-
-
-@pytest.fixture(autouse=True)
-def _urls(settings):
-    settings.ROOT_URLCONF = __name__
 
 
 @pytest.fixture

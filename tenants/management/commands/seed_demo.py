@@ -5,6 +5,14 @@ from django_tenants.utils import tenant_context
 from accounts.models import User
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
+from assets.models import Asset
+from assets.services import asset_create, location_create
+from requests_app.services import (
+    request_comment_create,
+    request_create,
+    request_transition,
+    user_trades_set,
+)
 from tenants.models import Tenant
 from tenants.plans import PlanCode
 from tenants.selectors import subdomain_is_held
@@ -52,9 +60,83 @@ class Command(BaseCommand):
                         full_name=full_name,
                         roles=[roles[role]],
                     )
+            if not Asset.objects.exists():
+                self._seed_maintenance_data()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo tenant ready at {tenant_domain_for(DEMO_SUBDOMAIN)}; users "
                 f"{', '.join(email for email, *_ in DEMO_USERS)}, password {DEMO_PASSWORD}"
             )
         )
+
+    @staticmethod
+    def _seed_maintenance_data():
+        """Locations, assets and requests in every state, through the services."""
+        users = {role: User.objects.get(email=email) for email, _name, role in DEMO_USERS}
+        manager = users[BuiltinRole.MANAGER]
+        technician = users[BuiltinRole.TECHNICIAN]
+        requester = users[BuiltinRole.REQUESTER]
+        user_trades_set(user=technician, trades=["electrical", "plumbing", "hvac"])
+
+        site = location_create(name="Head office", kind="site", address="1 Acme Way")
+        building = location_create(name="Main building", kind="building", parent=site)
+        ground = location_create(name="Ground floor", kind="floor", parent=building)
+        plant_room = location_create(name="Plant room", kind="room", parent=ground)
+        kitchen = location_create(name="Staff kitchen", kind="room", parent=ground)
+
+        boiler = asset_create(
+            name="Gas boiler", asset_tag="HVAC-001", category="HVAC", location=plant_room,
+            manufacturer="Vaillant", model="ecoTEC plus", user=manager,
+        )  # fmt: skip
+        panel = asset_create(
+            name="Distribution board", asset_tag="ELEC-001", category="Electrical",
+            location=plant_room, user=manager,
+        )  # fmt: skip
+        sink = asset_create(
+            name="Kitchen sink", asset_tag="PLUMB-001", category="Plumbing", location=kitchen,
+            user=manager,
+        )  # fmt: skip
+
+        def file(title, type, priority, asset, details=None):
+            return request_create(
+                title=title, type=type, priority=priority, requester=requester, asset=asset,
+                description=f"{title}. Reported by the demo requester.", details=details,
+            )  # fmt: skip
+
+        # Each request is walked through these workflow steps, so every state is shown.
+        walks = [
+            ("Radiator cold on ground floor", "hvac", "medium", boiler, []),
+            ("Flickering lights in plant room", "electrical", "high", panel, ["triaged"]),
+            ("Tap drips constantly", "plumbing", "low", sink, ["triaged", "assigned"]),
+            ("Boiler pressure low", "hvac", "urgent", boiler,
+             ["triaged", "assigned", "in_progress"]),
+            ("Breaker trips at lunch", "electrical", "high", panel,
+             ["triaged", "assigned", "in_progress", "on_hold"]),
+            ("Sink drains slowly", "plumbing", "medium", sink,
+             ["triaged", "assigned", "in_progress", "resolved"]),
+            ("Boiler annual service", "hvac", "low", boiler,
+             ["triaged", "assigned", "in_progress", "resolved", "closed"]),
+            ("Kitchen extractor still noisy", "hvac", "medium", boiler,
+             ["triaged", "assigned", "in_progress", "resolved", "reopened"]),
+            ("Duplicate: lights flicker", "electrical", "low", panel, ["cancelled"]),
+        ]  # fmt: skip
+        details = {
+            "electrical": {"voltage": 230, "circuit": "DB1 / way 4", "hazard_present": False},
+            "plumbing": {"leak_severity": "drip", "fixture": "Kitchen sink"},
+            "hvac": {"system_type": "boiler"},
+        }
+        actor_for = {
+            "triaged": manager, "assigned": manager, "in_progress": technician,
+            "on_hold": technician, "resolved": technician, "closed": manager,
+            "cancelled": manager, "reopened": requester,
+        }  # fmt: skip
+        for title, type, priority, asset, steps in walks:
+            request = file(title, type, priority, asset, details.get(type))
+            for step in steps:
+                request_transition(
+                    request, step, actor_for[step], note="Demo data",
+                    assignee=technician if step == "assigned" else None,
+                )  # fmt: skip
+            request_comment_create(
+                request=request, author=requester, body="Thanks for looking into this."
+            )
