@@ -10,4 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.request_detail, name="detail"),
     path("<int:pk>/transition/", views.request_transition, name="transition"),
     path("<int:pk>/comment/", views.request_comment, name="comment"),
+    path("<int:pk>/attachments/", views.request_attachment_upload, name="attachment_upload"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
 ]

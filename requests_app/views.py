@@ -4,12 +4,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import BuiltinRole
-from requests_app import selectors, services
+from requests_app import attachments, selectors, services
 from requests_app.forms import CommentForm, RequestCreateForm, TransitionForm
 from requests_app.models import MaintenanceRequest, Status
 
@@ -62,6 +62,9 @@ def request_detail(request, pk):
             "transitions": selectors.request_transitions(maintenance_request),
             "comments": selectors.request_comments(maintenance_request),
             "comment_form": CommentForm(),
+            "attachments": attachments.request_attachments(maintenance_request),
+            "max_attachment_size": attachments.MAX_ATTACHMENT_SIZE,
+            "allowed_attachments": attachments.ALLOWED_DESCRIPTION,
         },
     )
 
@@ -105,3 +108,63 @@ def request_comment(request, pk):
     else:
         messages.error(request, "Write a comment first.")
     return redirect("requests_app:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def request_attachment_upload(request, pk):
+    maintenance_request = _visible_or_404(request.user, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose a file to attach.")
+        return redirect("requests_app:detail", pk=pk)
+    try:
+        attachment = attachments.attachment_create(
+            file=upload, uploaded_by=request.user, request=maintenance_request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{attachment.original_name} attached.")
+    return redirect("requests_app:detail", pk=pk)
+
+
+@login_required
+def attachment_download(request, pk):
+    """
+    Send an attachment the user may see, always as a download under its
+    original name: never inline, so an upload can never run as a page of
+    this site (nosniff comes from SecurityMiddleware; the CSP is a second lock).
+    """
+    try:
+        attachment = attachments.attachment_get_visible(request.user, pk)
+    except attachments.Attachment.DoesNotExist:
+        raise Http404("No such attachment.") from None
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def attachment_delete(request, pk):
+    try:
+        attachment = attachments.attachment_get_visible(request.user, pk)
+    except attachments.Attachment.DoesNotExist:
+        raise Http404("No such attachment.") from None
+    try:
+        attachments.attachment_delete(attachment=attachment, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{attachment.original_name} deleted.")
+    if attachment.request_id:
+        return redirect("requests_app:detail", pk=attachment.request_id)
+    return redirect("assets:detail", pk=attachment.asset_id)
