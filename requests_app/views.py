@@ -65,6 +65,7 @@ def request_detail(request, pk):
             "attachments": attachments.request_attachments(maintenance_request),
             "max_attachment_size": attachments.MAX_ATTACHMENT_SIZE,
             "allowed_attachments": attachments.ALLOWED_DESCRIPTION,
+            "may_delete_any_attachment": selectors.user_is_lead(request.user),
         },
     )
 

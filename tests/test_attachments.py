@@ -364,3 +364,28 @@ def test_an_alpha_attachment_id_is_never_served_by_beta(
     alpha_client.force_login(alpha_people["ann"])
     response = alpha_client.get(f"/requests/attachments/{alpha_attachment.pk}/")
     assert b"".join(response.streaming_content) == b"alpha's plan"
+
+
+def test_the_uploader_and_leads_delete_from_the_detail_page(
+    alpha, alpha_client, media, people, ann_request, django_capture_on_commit_callbacks
+):
+    attachment = attachment_create(
+        file=upload("ann.txt", b"ann's note"), uploaded_by=people["ann"], request=ann_request
+    )
+    delete_url = f"/requests/attachments/{attachment.pk}/delete/"
+    alpha_client.force_login(people["tech"])
+    people["tech"].trades.create(trade="general")
+    # The technician sees the request (unassigned, of their trade) but did not upload it.
+    page = alpha_client.get(f"/requests/{ann_request.pk}/").content.decode()
+    assert "ann.txt" in page and delete_url not in page
+    response = alpha_client.post(delete_url, follow=True)
+    assert "You cannot delete this attachment." in response.content.decode()
+    assert Attachment.objects.exists()
+
+    alpha_client.force_login(people["manager"])
+    assert delete_url in alpha_client.get(f"/requests/{ann_request.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alpha_client.post(delete_url, follow=True)
+    assert "ann.txt deleted." in response.content.decode()
+    assert not Attachment.objects.exists()
+    assert stored_files(media) == []
