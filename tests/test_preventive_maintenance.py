@@ -381,6 +381,19 @@ def test_command_reports_a_stopped_schedule(pm, boiler):
     assert "0 preventive request(s) created." in out.getvalue()
 
 
+def test_command_skips_suspended_and_read_only_tenants(pm, boiler):
+    weekly(boiler)
+    tenant_update(tenant=pm, actor="test", status=Tenant.Status.SUSPENDED)
+    out = io.StringIO()
+    with time_machine.travel(noon(date(2026, 3, 1)), tick=False):
+        call_command("generate_preventive_requests", "prevent", stdout=out)
+        tenant_update(tenant=pm, actor="test", status=Tenant.Status.CANCELLED)
+        call_command("generate_preventive_requests", "prevent", stdout=out)
+    assert "prevent: skipped, the organisation is suspended." in out.getvalue()
+    assert "prevent: skipped, the organisation is read only." in out.getvalue()
+    assert not ScheduledOccurrence.objects.exists()
+
+
 def test_command_refuses_an_unknown_subdomain(pm):
     with pytest.raises(CommandError, match="No tenant with subdomain 'nope'"):
         call_command("generate_preventive_requests", "nope")

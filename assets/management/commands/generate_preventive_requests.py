@@ -25,6 +25,12 @@ class Command(BaseCommand):
                 raise CommandError(f"No tenant with subdomain {subdomain!r}.")
         total = 0
         for tenant in tenants:
+            if tenant.is_suspended or tenant.is_read_only:
+                # Nobody there can act on a request now; the missed dates are
+                # caught up by the first run after the organisation is back.
+                state = "suspended" if tenant.is_suspended else "read only"
+                self.stdout.write(f"{tenant.subdomain}: skipped, the organisation is {state}.")
+                continue
             with tenant_context(tenant):
                 try:
                     report = preventive_requests_generate()
