@@ -203,7 +203,7 @@ def test_the_query_count_does_not_grow_with_the_data(people, who):
     assert len(large) == len(small)
     # Three aggregates, plus the user's roles (and a technician's trades).
     assert len(small) == (5 if who == "tech" else 4)
-    # The figures did grow (2 + 27 of the 32 are in the window): the count
+    # The figures did grow (2 + 27 of the 30 are in the window): the count
     # was not constant because the queries saw nothing.
     assert (small_total, dashboard.dashboard_summary(user, now=NOW)["total"]) == (2, 29)
 
