@@ -52,3 +52,36 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class NotificationPreference(models.Model):
+    """
+    Which kinds of e-mail notification a user wants. Every kind is on by
+    default: a user without a row gets them all, so the row is only created
+    when someone turns a kind off on their preferences page.
+    """
+
+    # The kinds, as field names: requests_app/notifications.py filters on them.
+    KINDS = ("assignment", "status_change", "comment", "sla_breach")
+
+    user = models.OneToOneField(
+        User,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    assignment = models.BooleanField(_("a request is assigned to me"), default=True)
+    status_change = models.BooleanField(
+        _("the status of a request I filed or work on changes"), default=True
+    )
+    comment = models.BooleanField(_("someone comments on a request I am involved in"), default=True)
+    sla_breach = models.BooleanField(
+        _("a request I am responsible for misses its due date"), default=True
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self):
+        return f"{self.user_id}: notifications"

@@ -472,3 +472,29 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class SlaBreachNotice(models.Model):
+    """
+    Record that a request's SLA breach was e-mailed, so that
+    ``notifications.requests_notify_sla_breaches`` tells people once per
+    request however often it runs. ``due_at`` is the due date that was
+    missed: if the due date moves later (a new priority), a new breach is
+    notified again.
+    """
+
+    request = models.OneToOneField(
+        MaintenanceRequest,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="sla_breach_notice",
+    )
+    due_at = models.DateTimeField(_("due date missed"))
+    notified_at = models.DateTimeField(_("notified"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("SLA breach notice")
+        verbose_name_plural = _("SLA breach notices")
+
+    def __str__(self):
+        return f"{self.request_id}: breach of {self.due_at:%Y-%m-%d %H:%M} notified"

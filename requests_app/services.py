@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from requests_app import selectors
+from requests_app import notifications, selectors
 from requests_app.models import (
     DETAIL_MODELS,
     MaintenanceRequest,
@@ -199,10 +199,14 @@ def request_transition(
         # No longer resolved or closed; the earlier times stay in the transition log.
         locked.resolved_at = locked.closed_at = None
     locked.save()
-    RequestTransition.objects.create(
+    step = RequestTransition.objects.create(
         request=locked, from_status=from_status, to_status=to_status, by=by, note=note, at=at
     )
     _audit(locked, by, at, before, {"status": locked.status, "assignee": locked.assignee})
+    # E-mails go once this commits, so a step that rolls back tells nobody.
+    # The assignee is passed as of this step: by the time the e-mails go,
+    # a later step may have changed it.
+    notifications.on_commit_notify(notifications.notify_transition, step.pk, locked.assignee_id)
     request.refresh_from_db()
     return request
 
@@ -339,6 +343,7 @@ def request_comment_create(*, request: MaintenanceRequest, author, body: str) ->
     comment = RequestComment(request=request, author=author, body=body.strip())
     comment.full_clean()
     comment.save()
+    notifications.on_commit_notify(notifications.notify_comment, comment.pk)
     return comment
 
 
