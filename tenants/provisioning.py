@@ -28,7 +28,7 @@ recorded in it.
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import schema_context, schema_exists
 from psycopg2 import sql
 
@@ -48,8 +48,10 @@ def template_is_current() -> bool:
     if not schema_exists(TEMPLATE_SCHEMA):
         return False
     with schema_context(TEMPLATE_SCHEMA):
-        executor = MigrationExecutor(connection)
-        return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+        loader = MigrationLoader(connection)
+        # Every migration, not just a plan to the leaves: a plan ignores a
+        # migration whose record is missing when a later one is recorded.
+        return set(loader.graph.nodes) <= set(loader.applied_migrations)
 
 
 def schema_drop(schema_name: str) -> None:
