@@ -1,11 +1,12 @@
 from django.urls import path
 
-from requests_app import views
+from requests_app import dashboard_views, views
 
 app_name = "requests_app"
 
 urlpatterns = [
     path("", views.request_list, name="list"),
+    path("dashboard/", dashboard_views.dashboard_view, name="dashboard"),
     path("new/", views.request_create, name="create"),
     path("<int:pk>/", views.request_detail, name="detail"),
     path("<int:pk>/transition/", views.request_transition, name="transition"),
