@@ -1,30 +1,19 @@
-from django.core.management.base import BaseCommand, CommandError
-from django_tenants.utils import get_public_schema_name, tenant_context
+from django_tenants.utils import tenant_context
 
 from assets.maintenance import preventive_requests_generate
 from tenants.limits import FeatureNotInPlan
-from tenants.models import Tenant
+from tenants.management.base import PerTenantCommand
 
 
-class Command(BaseCommand):
+class Command(PerTenantCommand):
     help = (
         "File the requests of preventive maintenance schedules that are due, missed "
         "dates included. Idempotent: never files one twice; run daily (or hourly)."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "subdomain", nargs="?", help="Only this tenant (default: every tenant)."
-        )
-
     def handle(self, *args, subdomain=None, **options):
-        tenants = Tenant.objects.exclude(schema_name=get_public_schema_name()).order_by("pk")
-        if subdomain:
-            tenants = tenants.filter(subdomain=subdomain)
-            if not tenants:
-                raise CommandError(f"No tenant with subdomain {subdomain!r}.")
         total = 0
-        for tenant in tenants:
+        for tenant in self.tenants(subdomain):
             if tenant.is_suspended or tenant.is_read_only:
                 # Nobody there can act on a request now; the missed dates are
                 # caught up by the first run after the organisation is back.
