@@ -56,7 +56,7 @@ def test_seed_demo_is_idempotent_and_its_users_can_log_in(public_tenant):
 
 
 def test_seed_demo_fills_acme_with_a_living_system(public_tenant):
-    from assets.models import Asset, Location
+    from assets.models import Asset, Location, MaintenanceSchedule, ScheduledOccurrence
     from requests_app.models import MaintenanceRequest, RequestComment, Status
 
     call_command("seed_demo")
@@ -67,4 +67,10 @@ def test_seed_demo_fills_acme_with_a_living_system(public_tenant):
         assert Asset.objects.count() == 3
         states = set(MaintenanceRequest.objects.values_list("status", flat=True))
         assert states == set(Status.values)
-        assert RequestComment.objects.count() == MaintenanceRequest.objects.count()
+        walked = MaintenanceRequest.objects.filter(comments__isnull=False).distinct().count()
+        assert RequestComment.objects.count() == walked == len(Status.values)
+        schedules = MaintenanceSchedule.objects.all()
+        assert schedules.count() == 2
+        assert (
+            ScheduledOccurrence.objects.filter(schedule__title="Monthly boiler check").count() >= 2
+        )

@@ -1,11 +1,15 @@
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
+from assets.maintenance import preventive_requests_generate, schedule_create
 from assets.models import Asset
 from assets.services import asset_create, location_create
 from requests_app.services import (
@@ -17,7 +21,12 @@ from requests_app.services import (
 from tenants.models import Tenant
 from tenants.plans import PlanCode
 from tenants.selectors import subdomain_is_held
-from tenants.services import public_tenant_ensure, tenant_create, tenant_domain_for
+from tenants.services import (
+    public_tenant_ensure,
+    tenant_change_plan,
+    tenant_create,
+    tenant_domain_for,
+)
 
 DEMO_SUBDOMAIN = "acme"
 DEMO_PASSWORD = "demo-pass-2024"  # noqa: S105 -- published in the README for the demo
@@ -56,10 +65,17 @@ class Command(BaseCommand):
                 onboarded=True,
             )
             self.stdout.write(f"Created tenant {tenant.name}.")
+        elif tenant.plan != PlanCode.PREMIUM:
+            # An acme seeded by an older version; the demo shows premium features.
+            tenant_change_plan(tenant=tenant, plan=PlanCode.PREMIUM, actor="command:seed_demo")
         with tenant_context(tenant):
             roles = roles_provision_defaults()
             for email, full_name, role in DEMO_USERS:
-                if not User.objects.filter(email=email).exists():
+                existing = User.objects.filter(email=email).first()
+                if existing is not None:
+                    # Demo users seeded before roles existed get theirs now.
+                    existing.groups.add(roles[role])
+                else:
                     user_create(
                         email=email,
                         password=DEMO_PASSWORD,
@@ -146,3 +162,27 @@ class Command(BaseCommand):
             request_comment_create(
                 request=request, author=requester, body="Thanks for looking into this."
             )
+
+        # Preventive maintenance: a monthly boiler check that started two months ago,
+        # so the first generation run files its dates (and never twice).
+        schedule_create(
+            asset=boiler,
+            title="Monthly boiler check",
+            recurrence="months",
+            interval=1,
+            starts_on=timezone.localdate() - timedelta(days=60),
+            request_type="hvac",
+            priority="medium",
+            steps=["Check pressure gauge", "Inspect flue", "Bleed radiators", "Log readings"],
+        )
+        schedule_create(
+            asset=panel,
+            title="Weekly distribution board inspection",
+            recurrence="weeks",
+            interval=1,
+            starts_on=timezone.localdate(),
+            request_type="electrical",
+            priority="low",
+            steps=["Look for scorch marks", "Test RCDs"],
+        )
+        preventive_requests_generate()
