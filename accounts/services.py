@@ -5,7 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from accounts.models import User
-from accounts.roles import BUILTIN_ROLE_PERMISSIONS, BuiltinRole, role_permissions
+from accounts.roles import BUILTIN_ROLE_PERMISSIONS, role_permissions
 from tenants import limits
 from tenants.selectors import current_tenant
 
@@ -31,8 +31,7 @@ def user_create(
     user.set_password(password)
 
     tenant = current_tenant()
-    only_free_seat = [role.name for role in roles] == [BuiltinRole.REQUESTER.value]
-    if not tenant.is_public and not only_free_seat:
+    if not tenant.is_public and limits.takes_a_seat(role.name for role in roles):
         limits.reserve(tenant, limits.Resource.USERS)
     user.save()
     if roles:

@@ -2,6 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
+from accounts.models import User
 from accounts.roles import BuiltinRole
 from requests_app.models import (
     MaintenanceRequest,
@@ -32,6 +33,11 @@ def user_is_lead(user) -> bool:
 
 def user_is_technician(user) -> bool:
     return BuiltinRole.TECHNICIAN.value in user_role_names(user)
+
+
+def technician_list():
+    """Active technicians: the people a request can be assigned to."""
+    return User.objects.filter(is_active=True, groups__name=BuiltinRole.TECHNICIAN.value)
 
 
 def user_trades(user) -> list[str]:

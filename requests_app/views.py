@@ -8,7 +8,6 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.roles import BuiltinRole
 from requests_app import attachments, selectors, services
 from requests_app.forms import CommentForm, RequestCreateForm, TransitionForm
 from requests_app.models import MaintenanceRequest, Status
@@ -44,9 +43,6 @@ def request_create(request):
 @login_required
 def request_detail(request, pk):
     maintenance_request = _visible_or_404(request.user, pk)
-    technicians = get_user_model().objects.filter(
-        is_active=True, groups__name=BuiltinRole.TECHNICIAN.value
-    )
     return render(
         request,
         "requests_app/request_detail.html",
@@ -58,7 +54,7 @@ def request_detail(request, pk):
                     maintenance_request, request.user
                 )
             ],
-            "technicians": technicians,
+            "technicians": selectors.technician_list(),
             "transitions": selectors.request_transitions(maintenance_request),
             "comments": selectors.request_comments(maintenance_request),
             "comment_form": CommentForm(),

@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django_tenants.admin import TenantAdminMixin
 
-from tenants import services
+from tenants import limits, services
 from tenants.limits import Resource
 from tenants.models import DeletedTenant, Domain, Tenant, TenantAuditEntry
 from tenants.plans import PLANS
@@ -88,8 +88,8 @@ class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     @staticmethod
     def _usage(tenant, resource):
-        stats = tenant.usage_stats()[resource]
-        return f"{stats['used']} / {stats['limit'] if stats['limit'] is not None else '∞'}"
+        used, limit = limits.usage(tenant, resource), limits.limit_for(tenant, resource)
+        return f"{used} / {limit if limit is not None else '∞'}"
 
     @admin.display(description=_("users"))
     def users_used(self, tenant):

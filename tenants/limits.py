@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import tenant_context
 
+from accounts.roles import BuiltinRole
 from tenants.plans import Feature, get_plan
 
 
@@ -31,7 +32,12 @@ LIMIT_FIELDS = {
 
 # Requester seats are free, as in the leading CMMS products: only users with
 # some other role (or none) count against max_users.
-FREE_SEAT_ROLE = "Requester"
+FREE_SEAT_ROLE = BuiltinRole.REQUESTER.value
+
+
+def takes_a_seat(role_names) -> bool:
+    """Whether a user with these roles counts against ``max_users``."""
+    return list(role_names) != [FREE_SEAT_ROLE]
 
 
 class PlanLimitReached(ValidationError):
