@@ -1,5 +1,7 @@
 """The platform's public pages: signup and its subdomain availability check."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
@@ -16,7 +18,8 @@ def tenant_login_url(request, tenant, email=""):
     """The login page of the tenant's subdomain, on the scheme and port of this request."""
     _host, _sep, port = request.get_host().partition(":")
     netloc = f"{tenant.subdomain}.{settings.BASE_DOMAIN}" + (f":{port}" if port else "")
-    return f"{request.scheme}://{netloc}/accounts/login/" + (f"?email={email}" if email else "")
+    query = f"?{urlencode({'email': email})}" if email else ""
+    return f"{request.scheme}://{netloc}/accounts/login/{query}"
 
 
 class SignupView(FormView):

@@ -33,7 +33,9 @@ def test_signup_page_creates_a_ready_tenant_and_sends_the_admin_to_its_login(pub
     response = public_client.post("/signup/", SIGNUP)
 
     assert response.status_code == 302
-    assert response["Location"] == "http://gamma.localhost/accounts/login/?email=gina@gamma.example"
+    assert (
+        response["Location"] == "http://gamma.localhost/accounts/login/?email=gina%40gamma.example"
+    )
     tenant = Tenant.objects.get(subdomain="gamma")
     assert (tenant.status, tenant.plan, tenant.onboarded) == ("trial", "basic", True)
     assert tenant.get_primary_domain().domain == "gamma.localhost"
@@ -200,3 +202,12 @@ def test_signup_with_a_domain_already_routed_elsewhere_leaves_nothing(public_ten
 
     assert not Tenant.objects.filter(subdomain="gamma").exists()
     assert not schema_exists("t_gamma")
+
+
+def test_the_login_link_keeps_an_address_with_a_plus_intact(public_client):
+    response = public_client.post("/signup/", {**SIGNUP, "admin_email": "gina+ops@gamma.example"})
+
+    login_page = public_client.get(
+        response["Location"].split("localhost", 1)[1], HTTP_HOST="gamma.localhost"
+    )
+    assert 'value="gina+ops@gamma.example"' in login_page.content.decode()
