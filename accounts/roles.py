@@ -15,15 +15,32 @@ class BuiltinRole(models.TextChoices):
     REQUESTER = "Requester", _("Requester")
 
 
-# Permissions as "app_label.codename"; "app_label.*" means every permission of the app.
+# Permissions as "app_label.codename"; "app_label.*" means every permission of
+# the app, and a leading "-" takes one away again.
+# ``requests_app.manage_all_requests`` makes a lead (sees and steers every
+# request); ``requests_app.work_on_requests`` makes someone assignable.
+# Admins and managers lead but are not assignable, as in the built-in roles
+# of the leading CMMS products; a custom role may combine both.
 BUILTIN_ROLE_PERMISSIONS = {
-    BuiltinRole.ADMIN: ["accounts.*", "auth.*", "assets.*", "requests_app.*"],
-    BuiltinRole.MANAGER: ["assets.*", "requests_app.*", "accounts.view_user"],
+    BuiltinRole.ADMIN: [
+        "accounts.*",
+        "auth.*",
+        "assets.*",
+        "requests_app.*",
+        "-requests_app.work_on_requests",
+    ],
+    BuiltinRole.MANAGER: [
+        "assets.*",
+        "requests_app.*",
+        "-requests_app.work_on_requests",
+        "accounts.view_user",
+    ],
     BuiltinRole.TECHNICIAN: [
         "assets.view_asset",
         "assets.view_location",
         "requests_app.view_maintenancerequest",
         "requests_app.change_maintenancerequest",
+        "requests_app.work_on_requests",
     ],
     BuiltinRole.REQUESTER: [
         "assets.view_asset",
@@ -34,13 +51,23 @@ BUILTIN_ROLE_PERMISSIONS = {
 }
 
 
+def _spec_query(spec) -> models.Q:
+    app_label, codename = spec.split(".")
+    if codename == "*":
+        return models.Q(content_type__app_label=app_label)
+    return models.Q(content_type__app_label=app_label, codename=codename)
+
+
 def role_permissions(specs):
-    """The permissions named by specs such as ``assets.view_asset`` or ``assets.*``."""
-    query = models.Q(pk__in=[])
+    """
+    The permissions named by specs such as ``assets.view_asset``,
+    ``assets.*`` or ``-assets.delete_asset``.
+    """
+    included = models.Q(pk__in=[])
+    excluded = models.Q(pk__in=[])
     for spec in specs:
-        app_label, codename = spec.split(".")
-        if codename == "*":
-            query |= models.Q(content_type__app_label=app_label)
+        if spec.startswith("-"):
+            excluded |= _spec_query(spec[1:])
         else:
-            query |= models.Q(content_type__app_label=app_label, codename=codename)
-    return Permission.objects.filter(query)
+            included |= _spec_query(spec)
+    return Permission.objects.filter(included).exclude(excluded)

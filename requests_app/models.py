@@ -188,6 +188,12 @@ class MaintenanceRequest(models.Model):
         verbose_name = _("maintenance request")
         verbose_name_plural = _("maintenance requests")
         ordering = ["-created"]
+        # The workflow and visibility rules key on these, not on role names,
+        # so a tenant's custom roles take part in the workflow too.
+        permissions = [
+            ("manage_all_requests", _("Can see every request and triage, assign and steer it")),
+            ("work_on_requests", _("Can be assigned requests and work on them")),
+        ]
         indexes = [
             models.Index(fields=["status", "resolved_at"], name="request_status_resolved"),
             models.Index(fields=["assignee", "status"], name="request_assignee_status"),

@@ -36,7 +36,6 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import NotificationPreference
-from accounts.roles import BuiltinRole
 from requests_app import selectors
 from requests_app.models import (
     MaintenanceRequest,
@@ -144,14 +143,7 @@ def recipients(request: MaintenanceRequest, kind: str, user_ids, actor_id=None) 
 
 
 def _lead_ids():
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            groups__name__in=[BuiltinRole.ADMIN.value, BuiltinRole.MANAGER.value],
-        )
-        .values_list("pk", flat=True)
-    )
+    return selectors.lead_list().values_list("pk", flat=True)
 
 
 def transition_recipients(transition: RequestTransition, assignee_id) -> dict[str, list]:

@@ -2,8 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import User
-from accounts.roles import BuiltinRole
+from accounts.selectors import user_list_with_permission
 from requests_app.models import (
     MaintenanceRequest,
     RequestChange,
@@ -13,31 +12,30 @@ from requests_app.models import (
     TechnicianTrade,
 )
 
-# Roles that see, and run the workflow of, every request.
-LEAD_ROLES = frozenset({BuiltinRole.ADMIN.value, BuiltinRole.MANAGER.value})
-
-
-def user_role_names(user) -> frozenset[str]:
-    """The names of the user's roles (groups), cached on the user object."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return frozenset()
-    if not hasattr(user, "_role_names_cache"):
-        user._role_names_cache = frozenset(user.groups.values_list("name", flat=True))
-    return user._role_names_cache
+# The workflow keys on permissions, so custom roles take part in it too.
+# ``has_perm`` caches a user's permissions on the object: one query per user.
+MANAGE_ALL_REQUESTS = "requests_app.manage_all_requests"
+WORK_ON_REQUESTS = "requests_app.work_on_requests"
 
 
 def user_is_lead(user) -> bool:
-    """True for admins and managers, who see and steer every request."""
-    return bool(user_role_names(user) & LEAD_ROLES)
+    """True for those who see and steer every request (admins, managers)."""
+    return getattr(user, "is_active", False) and user.has_perm(MANAGE_ALL_REQUESTS)
 
 
 def user_is_technician(user) -> bool:
-    return BuiltinRole.TECHNICIAN.value in user_role_names(user)
+    """True for those a request can be assigned to."""
+    return getattr(user, "is_active", False) and user.has_perm(WORK_ON_REQUESTS)
 
 
 def technician_list():
     """Active technicians: the people a request can be assigned to."""
-    return User.objects.filter(is_active=True, groups__name=BuiltinRole.TECHNICIAN.value)
+    return user_list_with_permission(WORK_ON_REQUESTS)
+
+
+def lead_list():
+    """Active leads: the people who answer for every request."""
+    return user_list_with_permission(MANAGE_ALL_REQUESTS)
 
 
 def user_trades(user) -> list[str]:
@@ -59,11 +57,10 @@ def request_visibility_filter(user) -> Q | None:
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Q(pk__in=[])
-    roles = user_role_names(user)
-    if roles & LEAD_ROLES:
+    if user_is_lead(user):
         return None
     condition = Q(requester=user)
-    if BuiltinRole.TECHNICIAN.value in roles:
+    if user_is_technician(user):
         condition |= Q(assignee=user)
         trades = user_trades(user)
         if trades:

@@ -29,10 +29,11 @@ from tenants import limits
 from tenants.selectors import current_tenant
 
 # --- Workflow ------------------------------------------------------------------
-# Who may make a transition, as "actors": a user's built-in roles plus their
-# relation to the request. ``system`` is the automatic closing (by=None).
-ADMIN, MANAGER, ASSIGNEE, REQUESTER, SYSTEM = "admin", "manager", "assignee", "requester", "system"
-LEADS = frozenset({ADMIN, MANAGER})
+# Who may make a transition, as "actors": a lead (anyone with the
+# ``manage_all_requests`` permission: admins, managers, custom roles given it)
+# plus the user's relation to the request. ``system`` is the automatic closing.
+LEAD, ASSIGNEE, REQUESTER, SYSTEM = "lead", "assignee", "requester", "system"
+LEADS = frozenset({LEAD})
 
 # (from, to) -> actors allowed. Anything not listed is not part of the workflow.
 # "requester" is the request's own requester, "assignee" its own assignee.
@@ -99,12 +100,9 @@ def request_actors(request: MaintenanceRequest, user) -> frozenset[str]:
         return frozenset({SYSTEM})
     if not user.is_active:
         return frozenset()
-    roles = selectors.user_role_names(user)
     actors = set()
-    if "Admin" in roles:
-        actors.add(ADMIN)
-    if "Manager" in roles:
-        actors.add(MANAGER)
+    if selectors.user_is_lead(user):
+        actors.add(LEAD)
     if request.assignee_id is not None and request.assignee_id == user.pk:
         actors.add(ASSIGNEE)
     if request.requester_id is not None and request.requester_id == user.pk:

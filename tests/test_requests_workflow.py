@@ -236,3 +236,32 @@ def test_transitions_of_one_tenant_do_not_touch_another(alpha, other, people):
     request_transition(request, "triaged", by=people["manager"])
     with tenant_context(other):
         assert not RequestTransition.objects.exists()
+
+
+def test_custom_roles_take_part_through_permissions(alpha, people):
+    """The workflow keys on permissions, so a tenant's own roles work in it."""
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import role_permissions
+    from requests_app.selectors import request_list_visible_to
+
+    dispatcher = Group.objects.create(name="Dispatcher")
+    dispatcher.permissions.set(role_permissions(["requests_app.manage_all_requests"]))
+    contractor = Group.objects.create(name="Contractor")
+    contractor.permissions.set(role_permissions(["requests_app.work_on_requests"]))
+    lead = user_create(email="dispatch@alpha.example", password=None, roles=[dispatcher])
+    worker = user_create(email="contractor@alpha.example", password=None, roles=[contractor])
+    nobody = user_create(email="nobody@alpha.example", password=None, roles=[])
+
+    request = request_in("new", people)
+    assert request in request_list_visible_to(lead)
+    assert request not in request_list_visible_to(nobody)
+    with pytest.raises(TransitionRefused):
+        request_transition(request, "triaged", by=nobody)
+    request_transition(request, "triaged", by=lead)
+    with pytest.raises(TransitionRefused) as refused:
+        request_transition(request, "assigned", by=lead, assignee=lead)
+    assert refused.value.code == "invalid_assignee"
+    request_transition(request, "assigned", by=lead, assignee=worker)
+    request_transition(request, "in_progress", by=worker)
+    assert request.status == "in_progress"
