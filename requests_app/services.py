@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from requests_app import notifications, selectors
+from requests_app import events, notifications, selectors
 from requests_app.models import (
     DETAIL_MODELS,
     MaintenanceRequest,
@@ -205,6 +205,21 @@ def request_transition(
     # The assignee is passed as of this step: by the time the e-mails go,
     # a later step may have changed it.
     notifications.on_commit_notify(notifications.notify_transition, step.pk, locked.assignee_id)
+    events.announce(
+        events.EventKind.STATUS_CHANGED,
+        locked.pk,
+        from_status=from_status.value,
+        to_status=to_status.value,
+        by=by.email if by else None,
+        note=note,
+    )
+    if locked.assignee_id != getattr(before["assignee"], "pk", None):
+        events.announce(
+            events.EventKind.ASSIGNED,
+            locked.pk,
+            assignee=locked.assignee.email,
+            by=by.email if by else None,
+        )
     request.refresh_from_db()
     return request
 
@@ -303,6 +318,7 @@ def request_create(
     RequestTransition.objects.create(
         request=request, from_status="", to_status=Status.NEW, by=requester, at=now
     )
+    events.announce(events.EventKind.CREATED, request.pk)
     return request
 
 
@@ -342,6 +358,13 @@ def request_comment_create(*, request: MaintenanceRequest, author, body: str) ->
     comment.full_clean()
     comment.save()
     notifications.on_commit_notify(notifications.notify_comment, comment.pk)
+    events.announce(
+        events.EventKind.COMMENTED,
+        request.pk,
+        comment_id=comment.pk,
+        author=author.email,
+        body=comment.body,
+    )
     return comment
 
 
