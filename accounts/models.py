@@ -85,3 +85,49 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: notifications"
+
+
+class APIKey(models.Model):
+    """
+    A key an integration calls the tenant's REST API with.
+
+    The key reads ``smk_<prefix>_<secret>``: the prefix finds the row, and
+    only a SHA-256 hash of the secret is stored, so the key is shown once,
+    when made, and a leaked database does not leak working keys. (The secret
+    is 256 random bits, which a fast hash protects as well as a slow one.)
+    A key acts as the user who made it, with that user's current roles; it
+    stops working when revoked or when that user is deactivated.
+    """
+
+    class Access(models.TextChoices):
+        READ_ONLY = "read_only", _("Read only")
+        READ_WRITE = "read_write", _("Read and write")
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    hashed_secret = models.CharField(max_length=64, editable=False)
+    access = models.CharField(
+        _("access"), max_length=10, choices=Access.choices, default=Access.READ_ONLY
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("acts as")
+    )
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.name} (smk_{self.prefix}_…)"
+
+    @property
+    def is_active(self):
+        return self.revoked is None
+
+    @property
+    def read_only(self):
+        return self.access == self.Access.READ_ONLY

@@ -50,6 +50,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI's files, served as our own static files rather than from a CDN.
+    "drf_spectacular_sidecar",
     "django_filters",
 ]
 
@@ -60,6 +62,7 @@ TENANT_APPS = [
     "accounts",
     "assets",
     "requests_app",
+    "webhooks",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -212,12 +215,63 @@ DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 
 # --- REST framework ----------------------------------------------------------
+# The REST API (docs/api.md). What every endpoint shares is in smartmaintenance/api/.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # API keys first: their WWW-Authenticate header makes a missing key a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.APIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "smartmaintenance.api.permissions.TenantHasAPIAccess",
+        "smartmaintenance.api.permissions.KeyAllowsMethod",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["smartmaintenance.api.throttling.PlanRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "smartmaintenance.api.pagination.PageNumber",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "smartmaintenance.api.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Behind a proxy, set to the number of proxies so throttling keys on the
+    # client's address rather than on whatever X-Forwarded-For claims.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     "DEFAULT_THROTTLE_RATES": {
         "signup": env("SIGNUP_RATE", default="10/hour"),
         "asset_report": env("ASSET_REPORT_RATE", default="10/hour"),
     },
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SmartMaintenance API",
+    "DESCRIPTION": (
+        "The REST API of one organisation, at https://<subdomain>.<domain>/api/v1/. "
+        "Authenticate with an API key (`Authorization: Bearer smk_…`). Errors share one "
+        "format (the Error schema). Lists are paginated with `page` and `page_size`. "
+        "Needs a plan with REST API access. See docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "smartmaintenance.api.schema.add_error_responses",
+    ],
 }
 
 LOGGING = {

@@ -1,10 +1,11 @@
 """URLs of the main domain (public schema): the platform's own site and admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
-from tenants.api import SignupAPIView
+from smartmaintenance.api.exceptions import api_not_found
+from tenants.api.signup import SignupAPIView
 from tenants.views import SignupView, subdomain_availability
 
 admin.site.site_header = "SmartMaintenance platform"
@@ -15,5 +16,7 @@ urlpatterns = [
     path("signup/", SignupView.as_view(), name="signup"),
     path("signup/availability/", subdomain_availability, name="signup-availability"),
     path("api/signup/", SignupAPIView.as_view(), name="api-signup"),
+    path("api/v1/platform/", include(("tenants.api.platform", "platform-api"))),
+    re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
 ]

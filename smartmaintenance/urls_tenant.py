@@ -1,4 +1,4 @@
-"""URLs of a tenant's subdomain: its staff web UI (and, later, its API)."""
+"""URLs of a tenant's subdomain: its staff web UI and its REST API."""
 
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("assets/", include("assets.urls")),
     path("requests/", include("requests_app.urls")),
+    path("api/", include("smartmaintenance.api.urls")),
     # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
     path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
 ]

@@ -137,6 +137,16 @@ def require_feature(tenant, feature) -> None:
         raise FeatureNotInPlan(tenant, feature)
 
 
+def api_rate(tenant) -> str:
+    """
+    The API rate limit of ``tenant`` per key, as DRF's "N/min". A platform
+    admin may override the plan's figure with ``settings["api_requests_per_minute"]``.
+    """
+    override = (tenant.settings or {}).get("api_requests_per_minute")
+    per_minute = override if override is not None else get_plan(tenant.plan).api_requests_per_minute
+    return f"{int(per_minute)}/min"
+
+
 def usage_stats(tenant) -> dict:
     """Usage against limits, e.g. ``{"users": {"used": 2, "limit": 3}, ...}``."""
     return {

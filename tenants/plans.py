@@ -39,6 +39,8 @@ class Plan:
     max_assets: int | None
     max_requests_per_month: int | None
     features: frozenset
+    # Fairness, not security (see tenants.limits.api_rate): calls per minute per API key.
+    api_requests_per_minute: int
 
 
 # Every organisation starts with a trial of the plan it chose; when the trial
@@ -56,6 +58,7 @@ PLANS = {
         max_assets=10,
         max_requests_per_month=50,
         features=frozenset(),
+        api_requests_per_minute=60,
     ),
     PlanCode.BASIC: Plan(
         code=PlanCode.BASIC,
@@ -65,6 +68,7 @@ PLANS = {
         max_assets=100,
         max_requests_per_month=500,
         features=frozenset({Feature.CUSTOM_BRANDING, Feature.REPORTS_EXPORT}),
+        api_requests_per_minute=120,
     ),
     PlanCode.PREMIUM: Plan(
         code=PlanCode.PREMIUM,
@@ -83,6 +87,7 @@ PLANS = {
                 Feature.WEBHOOKS,
             }
         ),
+        api_requests_per_minute=600,
     ),
     PlanCode.ENTERPRISE: Plan(
         code=PlanCode.ENTERPRISE,
@@ -92,6 +97,7 @@ PLANS = {
         max_assets=None,
         max_requests_per_month=None,
         features=frozenset(Feature.values),
+        api_requests_per_minute=3000,
     ),
 }
 

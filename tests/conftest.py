@@ -109,3 +109,64 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- REST API -------------------------------------------------------------------
+
+
+class APIClient(TenantClient):
+    """A TenantClient that sends an API key and JSON bodies by default."""
+
+    def __init__(self, tenant, raw_key=None, **defaults):
+        if raw_key:
+            defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw_key}"
+        super().__init__(tenant, **defaults)
+
+    def generic(self, method, path, data="", content_type="application/json", **extra):
+        return super().generic(method, path, data, content_type, **extra)
+
+    def post(self, path, data=None, content_type="application/json", **extra):
+        return super().post(path, data, content_type=content_type, **extra)
+
+    def patch(self, path, data=None, content_type="application/json", **extra):
+        return super().patch(path, data, content_type=content_type, **extra)
+
+
+@pytest.fixture
+def api_for(db):
+    """
+    ``api_for(tenant, role="Admin", access="read_write", plan="premium")``:
+    puts ``tenant`` on a plan with API access, makes a user with ``role`` and
+    an API key acting as them, and returns ``(client, user, key)``. Rolled
+    back with the test.
+    """
+    from accounts.api_keys import api_key_create
+    from accounts.roles import BuiltinRole
+    from accounts.services import roles_provision_defaults, user_create
+    from tenants.services import tenant_change_plan, tenant_update
+
+    made = {}
+
+    def make(tenant, role=BuiltinRole.ADMIN, access="read_write", plan="premium", email=None):
+        with schema_context(get_public_schema_name()):
+            if tenant.plan != plan:
+                tenant_change_plan(tenant=tenant, plan=plan, actor="test")
+            tenant_update(tenant=tenant, actor="test", max_users=None)
+        tenant.refresh_from_db()
+        with tenant_context(tenant):
+            roles = roles_provision_defaults()
+            count = made.setdefault(tenant.pk, 0) + 1
+            made[tenant.pk] = count
+            email = email or f"{str(role).lower()}{count}@{tenant.subdomain}.example"
+            user = user_create(email=email, password=None, roles=[roles[BuiltinRole(role)]])
+            admin = user
+            if role != BuiltinRole.ADMIN:
+                admin = user_create(
+                    email=f"keymaker{count}@{tenant.subdomain}.example",
+                    password=None,
+                    roles=[roles[BuiltinRole.ADMIN]],
+                )
+            key, raw_key = api_key_create(by=admin, user=user, name="test", access=access)
+        return APIClient(tenant, raw_key), user, key
+
+    return make

@@ -1,0 +1,1 @@
+"""The accounts REST endpoints: me, users, roles and API keys."""

@@ -1,0 +1,112 @@
+"""
+API keys: making, revoking and checking them. The web UI, the API and
+admin all come here, so the rules (who may make one, what it shows) hold
+everywhere.
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import APIKey, User
+
+KEY_PREFIX = "smk_"
+# last_used is a hint for admins ("is this key still in use?"), not an audit
+# log: writing it at most once a minute keeps a busy key from writing a row
+# on every call.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+MANAGE_PERMISSION = "accounts.add_apikey"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _split(raw_key: str) -> tuple[str, str] | None:
+    if not raw_key.startswith(KEY_PREFIX):
+        return None
+    prefix, _sep, secret = raw_key[len(KEY_PREFIX) :].partition("_")
+    if not prefix or not secret:
+        return None
+    return prefix, secret
+
+
+def api_key_may_manage(user) -> bool:
+    """Whether ``user`` may make and revoke the tenant's API keys (its admins)."""
+    return bool(user and user.is_active and user.has_perm(MANAGE_PERMISSION))
+
+
+@transaction.atomic
+def api_key_create(
+    *, by: User, name: str, access: str = APIKey.Access.READ_ONLY, user: User | None = None
+):
+    """
+    Make a key; returns ``(key, raw_key)``. ``raw_key`` is the only copy of
+    the secret: show it once.
+
+    The key acts as ``user``: by default the admin ``by`` who makes it, or a
+    service account (an ordinary user, e.g. ``integration@…`` with the role
+    the integration needs), so that an integration gets no more rights than
+    its job takes.
+    """
+    if not api_key_may_manage(by):
+        raise PermissionDenied(_("Only administrators can create API keys."))
+    user = user or by
+    if not user.is_active:
+        raise ValidationError({"user": _("This account is deactivated.")}, code="inactive")
+    key = APIKey(
+        name=name.strip(),
+        access=access,
+        user=user,
+        prefix=secrets.token_hex(6),
+    )
+    secret = secrets.token_urlsafe(32)
+    key.hashed_secret = _hash(secret)
+    key.full_clean(exclude=["prefix", "hashed_secret", "user"])
+    key.save()
+    return key, f"{KEY_PREFIX}{key.prefix}_{secret}"
+
+
+def api_key_revoke(*, key: APIKey, by: User) -> APIKey:
+    """Revoke ``key`` for good. Revoking a revoked key changes nothing."""
+    if not api_key_may_manage(by):
+        raise PermissionDenied(_("Only administrators can revoke API keys."))
+    if key.revoked is None:
+        key.revoked = timezone.now()
+        key.save(update_fields=["revoked"])
+    return key
+
+
+def api_key_list() -> QuerySet[APIKey]:
+    """Every key of the tenant, newest first, with the user it acts as."""
+    return APIKey.objects.select_related("user")
+
+
+def api_key_authenticate(raw_key: str) -> APIKey | None:
+    """
+    The active key ``raw_key`` stands for, with its user, or None. Keys live
+    in the tenant's schema: another tenant's key is simply not found.
+    """
+    parts = _split(raw_key)
+    if parts is None:
+        return None
+    prefix, secret = parts
+    key = (
+        APIKey.objects.select_related("user")
+        .filter(prefix=prefix, revoked__isnull=True, user__is_active=True)
+        .first()
+    )
+    if key is None or not hmac.compare_digest(key.hashed_secret, _hash(secret)):
+        return None
+    now = timezone.now()
+    if key.last_used is None or now - key.last_used >= LAST_USED_RESOLUTION:
+        APIKey.objects.filter(pk=key.pk).update(last_used=now)
+        key.last_used = now
+    return key

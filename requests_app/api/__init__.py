@@ -1,0 +1,1 @@
+"""The requests_app REST endpoints."""

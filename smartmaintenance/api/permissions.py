@@ -1,0 +1,43 @@
+from django.db import connection
+from django_tenants.utils import get_public_schema_name
+from rest_framework import permissions
+
+from tenants import limits
+from tenants.plans import Feature
+
+
+class TenantHasAPIAccess(permissions.BasePermission):
+    """The tenant's plan (or an override) includes ``api_access``; 403 ``feature_not_in_plan``."""
+
+    def has_permission(self, request, view):
+        if connection.schema_name == get_public_schema_name():
+            return True  # the platform API has no plan; its views check staff status
+        limits.require_feature(connection.tenant, Feature.API_ACCESS)
+        return True
+
+
+class KeyAllowsMethod(permissions.BasePermission):
+    """A read-only API key may only read."""
+
+    code = "read_only_key"
+    message = "This API key is read-only."
+
+    def has_permission(self, request, view):
+        key = request.auth
+        if getattr(key, "read_only", False):
+            return request.method in permissions.SAFE_METHODS
+        return True
+
+
+class HasModelPermission(permissions.DjangoModelPermissions):
+    """
+    Django's model permissions, reading included: a role without
+    ``view_<model>`` does not list it. Views whose rows are filtered per user
+    by a selector (requests) use their own rule instead.
+    """
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }

@@ -1,0 +1,24 @@
+"""The REST API of a tenant's subdomain, under /api/v1/ (docs/api.md)."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from smartmaintenance.api.exceptions import api_not_found
+from tenants.api.plan import PlanView
+
+app_name = "api"
+
+v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("assets.api.urls")),
+    path("", include("requests_app.api.urls")),
+    path("", include("webhooks.api.urls")),
+    path("plan/", PlanView.as_view(), name="plan"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    re_path(r"^", api_not_found),
+]

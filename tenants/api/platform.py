@@ -1,0 +1,3 @@
+"""The platform API, on the main domain, for platform admins only."""
+
+urlpatterns = []
