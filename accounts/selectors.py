@@ -1,9 +1,10 @@
 """Reads for accounts."""
 
-from django.contrib.auth.models import Permission
-from django.db.models import Q, QuerySet
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
+from accounts.roles import BuiltinRole
 
 
 def user_list_with_permission(permission: str) -> QuerySet[User]:
@@ -18,3 +19,49 @@ def user_list_with_permission(permission: str) -> QuerySet[User]:
         Q(groups__permissions__in=granted) | Q(user_permissions__in=granted) | Q(is_superuser=True),
         is_active=True,
     ).distinct()
+
+
+# --- Users and roles, for the tenant admin's pages -----------------------------------
+
+# The apps whose permissions a custom role may hold: the product's own and
+# auth (who may manage roles). Not contenttypes, sessions or third-party apps.
+ROLE_PERMISSION_APPS = ("accounts", "auth", "assets", "requests_app")
+
+# The two permissions the request workflow keys on (see requests_app.selectors),
+# shown first and explained on the role form.
+WORKFLOW_PERMISSIONS = ("requests_app.manage_all_requests", "requests_app.work_on_requests")
+
+
+def user_list() -> QuerySet[User]:
+    """Every user of the tenant, active first, with roles and trades in two more queries."""
+    return User.objects.order_by("-is_active", "email").prefetch_related("groups", "trades")
+
+
+def user_get(*, pk) -> User:
+    return User.objects.prefetch_related("groups", "trades").get(pk=pk)
+
+
+def role_is_builtin(role: Group) -> bool:
+    return role.name in BuiltinRole.values
+
+
+def role_list() -> QuerySet[Group]:
+    """Every role, with how many users (active or not) hold it and its permission count."""
+    return Group.objects.annotate(
+        user_count=Count("user", distinct=True),
+        active_user_count=Count("user", filter=Q(user__is_active=True), distinct=True),
+        permission_count=Count("permissions", distinct=True),
+    ).order_by("name")
+
+
+def role_get(*, pk) -> Group:
+    return Group.objects.prefetch_related("permissions__content_type").get(pk=pk)
+
+
+def role_assignable_permissions() -> QuerySet[Permission]:
+    """The permissions a custom role may hold, grouped by app then model."""
+    return (
+        Permission.objects.filter(content_type__app_label__in=ROLE_PERMISSION_APPS)
+        .select_related("content_type")
+        .order_by("content_type__app_label", "content_type__model", "codename")
+    )

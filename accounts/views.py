@@ -2,13 +2,22 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, TemplateView
 
-from accounts.models import NotificationPreference
+from accounts import selectors, services
+from accounts.forms import RoleForm, UserCreateForm, UserUpdateForm
+from accounts.models import NotificationPreference, User
 from requests_app.notifications import (
     notification_preferences_get,
     notification_preferences_update,
 )
+from tenants import limits
 
 
 class LoginView(auth_views.LoginView):
@@ -37,3 +46,158 @@ def notification_preferences(request):
         messages.success(request, "Notification preferences saved.")
         return redirect("accounts:notification_preferences")
     return render(request, "accounts/notification_preferences.html", {"form": form})
+
+
+# --- Tenant admin: users and roles ---------------------------------------------------
+# Guarded by Django permissions (the built-in Admin role holds accounts.* and
+# auth.*); a signed-in user without them gets 403. Every write is a service.
+
+
+def add_service_error(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, on its field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, field_messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class UserListView(PermissionRequiredMixin, TemplateView):
+    permission_required = "accounts.view_user"
+    template_name = "accounts/user_list.html"
+
+    def get_context_data(self, **kwargs):
+        tenant = self.request.tenant
+        return super().get_context_data(
+            users=selectors.user_list(),
+            seats_used=limits.usage(tenant, limits.Resource.USERS),
+            seats_limit=limits.limit_for(tenant, limits.Resource.USERS),
+            **kwargs,
+        )
+
+
+class UserCreateView(PermissionRequiredMixin, FormView):
+    permission_required = "accounts.add_user"
+    template_name = "accounts/user_form.html"
+    form_class = UserCreateForm
+
+    def form_valid(self, form):
+        try:
+            user = services.user_invite(**form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("User %(user)s created.") % {"user": user.email})
+        return redirect("accounts:user_list")
+
+
+class UserUpdateView(PermissionRequiredMixin, FormView):
+    permission_required = "accounts.change_user"
+    template_name = "accounts/user_form.html"
+    form_class = UserUpdateForm
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.user = selectors.user_get(pk=kwargs["pk"])
+        except User.DoesNotExist:
+            raise Http404("No such user.") from None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return UserUpdateForm.initial_for(self.user)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(edited_user=self.user, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.user_update(user=self.user, by=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("User %(user)s saved.") % {"user": self.user.email})
+        return redirect("accounts:user_list")
+
+
+class RoleListView(PermissionRequiredMixin, TemplateView):
+    permission_required = "auth.view_group"
+    template_name = "accounts/role_list.html"
+
+    def get_context_data(self, **kwargs):
+        roles = [(role, selectors.role_is_builtin(role)) for role in selectors.role_list()]
+        return super().get_context_data(roles=roles, **kwargs)
+
+
+class RoleCreateView(PermissionRequiredMixin, FormView):
+    permission_required = "auth.add_group"
+    template_name = "accounts/role_form.html"
+    form_class = RoleForm
+
+    def form_valid(self, form):
+        try:
+            role = services.role_create(**form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Role %(role)s created.") % {"role": role})
+        return redirect("accounts:role_list")
+
+
+class RoleMixin(PermissionRequiredMixin):
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.role = selectors.role_get(pk=kwargs["pk"])
+        except Group.DoesNotExist:
+            raise Http404("No such role.") from None
+        self.builtin = selectors.role_is_builtin(self.role)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(role=self.role, builtin=self.builtin, **kwargs)
+
+
+class RoleUpdateView(RoleMixin, FormView):
+    """Edits a custom role; shows a built-in one read-only (its rights are set in code)."""
+
+    permission_required = "auth.view_group"
+    template_name = "accounts/role_form.html"
+    form_class = RoleForm
+
+    def has_permission(self):
+        needed = "auth.view_group" if self.request.method == "GET" else "auth.change_group"
+        return self.request.user.has_perm(needed)
+
+    def get_initial(self):
+        return {"name": self.role.name, "permissions": [p.pk for p in self.role.permissions.all()]}
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self.builtin or not self.request.user.has_perm("auth.change_group"):
+            for field in form.fields.values():
+                field.disabled = True
+        return form
+
+    def form_valid(self, form):
+        try:
+            role = services.role_update(role=self.role, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Role %(role)s saved.") % {"role": role})
+        return redirect("accounts:role_list")
+
+
+class RoleDeleteView(RoleMixin, TemplateView):
+    """GET asks for confirmation; POST deletes, or explains why it cannot."""
+
+    permission_required = "auth.delete_group"
+    template_name = "accounts/role_confirm_delete.html"
+
+    def post(self, request, pk):
+        try:
+            services.role_delete(role=self.role)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("accounts:role_update", pk=pk)
+        messages.success(request, _("Role %(role)s deleted.") % {"role": self.role.name})
+        return redirect("accounts:role_list")
