@@ -129,3 +129,15 @@ class ProblemReportForm(forms.Form):
         """The arguments of services.asset_report_problem (the honeypot left out)."""
         fields = ("reporter_name", "reporter_contact", "title", "description")
         return {name: self.cleaned_data[name] for name in fields}
+
+
+class AttachmentForm(forms.Form):
+    """One file for an asset; size and type are checked by requests_app.attachments."""
+
+    file = forms.FileField(
+        label=_("File"),
+        error_messages={"required": _("Choose a file to attach.")},
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".jpg,.jpeg,.png,.gif,.webp,.pdf,.txt,.csv"}
+        ),
+    )

@@ -11,6 +11,11 @@ urlpatterns = [
     path("new/", views.AssetCreateView.as_view(), name="create"),
     path("<int:pk>/", views.AssetDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.AssetUpdateView.as_view(), name="update"),
+    path(
+        "<int:pk>/attachments/",
+        views.AssetAttachmentUploadView.as_view(),
+        name="attachment_upload",
+    ),
     path("<int:pk>/retire/", views.AssetRetireView.as_view(), name="retire"),
     path("<int:pk>/qr.svg", views.AssetQRCodeView.as_view(), {"format": "svg"}, name="qr_svg"),
     path("<int:pk>/qr.png", views.AssetQRCodeView.as_view(), {"format": "png"}, name="qr_png"),

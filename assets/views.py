@@ -15,9 +15,11 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from assets import selectors, services
-from assets.forms import AssetForm, LocationForm, ProblemReportForm
+from assets.forms import AssetForm, AttachmentForm, LocationForm, ProblemReportForm
 from assets.qr import qr_png, qr_svg
 from assets.throttles import AssetReportRateThrottle
+from requests_app import attachments
+from requests_app.selectors import user_is_lead
 
 
 def add_service_error(form, error: ValidationError) -> None:
@@ -58,14 +60,48 @@ class AssetDetailView(PermissionRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         asset = selectors.asset_get(pk=self.kwargs["pk"])
+        kwargs.setdefault("attachment_form", AttachmentForm())
         return super().get_context_data(
             asset=asset,
             location_path=selectors.location_path(asset.location) if asset.location else [],
             components=asset.components.order_by("name"),
             changes=selectors.asset_changes(asset=asset)[:100],
             report_url=report_url(self.request, asset),
+            # Downloads and deletes go through requests_app's attachment views,
+            # the one place that serves stored files (with their safety headers).
+            attachments=asset.attachments.select_related("uploaded_by"),
+            max_attachment_size=attachments.MAX_ATTACHMENT_SIZE,
+            allowed_attachments=attachments.ALLOWED_DESCRIPTION,
+            may_delete_any_attachment=user_is_lead(self.request.user),
             **kwargs,
         )
+
+
+class AssetAttachmentUploadView(AssetDetailView):
+    """
+    Attach a file to an asset. Whoever may see the asset may attach to it, as
+    whoever sees a request may attach to that (``attachment_create`` checks
+    again). A rejected file re-renders the asset page with the form's error.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        asset = selectors.asset_get(pk=pk)
+        form = AttachmentForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                attachment = attachments.attachment_create(
+                    file=form.cleaned_data["file"], uploaded_by=request.user, asset=asset
+                )
+            except ValidationError as error:
+                form.add_error("file", error.messages)
+            else:
+                messages.success(
+                    request, _("%(name)s attached.") % {"name": attachment.original_name}
+                )
+                return redirect(asset)
+        return self.render_to_response(self.get_context_data(attachment_form=form), status=400)
 
 
 class AssetFormMixin(PermissionRequiredMixin):
