@@ -280,3 +280,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Outgoing webhooks (webhooks/, docs/webhooks.md) -----------------------------
+# Production refuses plain http and any URL whose host is, or resolves to, a
+# private, loopback or link-local address (SSRF); development may point a
+# webhook at http://localhost.
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+# Seconds to connect and to wait for the answer: a slow receiver must not hold a worker.
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+# --- end of outgoing webhooks
