@@ -1,0 +1,327 @@
+"""
+Serializers of the assets API. Input and output are separate classes: the
+input ones only validate the shape of a call (the rules live in the services,
+whose ValidationErrors the exception handler maps to the same 400 format);
+the output ones only render, from rows the views have already joined or
+prefetched, so a page costs the same number of queries whatever its size.
+"""
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from assets.models import (
+    Asset,
+    AssetChange,
+    ChecklistItem,
+    Location,
+    MaintenanceSchedule,
+    ScheduledOccurrence,
+)
+from assets.selectors import location_tree
+from requests_app.models import Attachment
+
+# --- Locations -------------------------------------------------------------------
+
+
+class LocationListSerializer(serializers.ListSerializer):
+    """Looks up every ancestor name of the page in one query, for the children's ``path``."""
+
+    def to_representation(self, data):
+        locations = list(data.all() if hasattr(data, "all") else data)
+        ids = {pk for location in locations for pk in location.ancestor_ids}
+        self.child.ancestor_names = dict(
+            Location.objects.filter(pk__in=ids).values_list("pk", "name")
+        )
+        return [self.child.to_representation(location) for location in locations]
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    path = serializers.SerializerMethodField(
+        help_text="The names from the top-level site down to this location, itself included."
+    )
+    depth = serializers.IntegerField(read_only=True, help_text="0 for a top-level site.")
+
+    ancestor_names = None  # set by LocationListSerializer for a whole page
+
+    class Meta:
+        model = Location
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "parent",
+            "path",
+            "depth",
+            "address",
+            "notes",
+            "created",
+            "updated",
+        ]
+        list_serializer_class = LocationListSerializer
+
+    def get_path(self, location) -> list[str]:
+        names = self.ancestor_names
+        if names is None:  # a single location: one query for its ancestors
+            names = dict(
+                Location.objects.filter(pk__in=location.ancestor_ids).values_list("pk", "name")
+            )
+        return [*(names[pk] for pk in location.ancestor_ids if pk in names), location.name]
+
+
+class LocationInputSerializer(serializers.ModelSerializer):
+    """The writable fields; the tree rules (kind order, no cycles) are the service's."""
+
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Location
+        fields = ["name", "kind", "parent", "address", "notes"]
+        # The unique (parent, name) rule is checked by the model, through the service.
+        validators = []
+
+
+# --- Assets ----------------------------------------------------------------------
+
+
+class LocationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+def _absolute(request, url: str) -> str:
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class AssetSerializer(serializers.ModelSerializer):
+    location = LocationRefSerializer(read_only=True, allow_null=True)
+    photo_url = serializers.SerializerMethodField()
+    qr_svg_url = serializers.SerializerMethodField()
+    qr_png_url = serializers.SerializerMethodField()
+    report_url = serializers.SerializerMethodField(
+        help_text="The public 'report a problem' page the QR code opens."
+    )
+
+    class Meta:
+        model = Asset
+        fields = [
+            "id",
+            "name",
+            "asset_tag",
+            "status",
+            "category",
+            "location",
+            "parent",
+            "manufacturer",
+            "model",
+            "serial_number",
+            "install_date",
+            "warranty_expiry",
+            "notes",
+            "photo_url",
+            "qr_svg_url",
+            "qr_png_url",
+            "report_url",
+            "created",
+            "updated",
+        ]
+
+    def get_photo_url(self, asset) -> str | None:
+        if not asset.photo:
+            return None
+        return _absolute(self.context.get("request"), asset.photo.url)
+
+    def get_qr_svg_url(self, asset) -> str:
+        return _absolute(self.context.get("request"), reverse("assets:qr_svg", args=[asset.pk]))
+
+    def get_qr_png_url(self, asset) -> str:
+        return _absolute(self.context.get("request"), reverse("assets:qr_png", args=[asset.pk]))
+
+    def get_report_url(self, asset) -> str:
+        return _absolute(self.context.get("request"), asset.get_report_path())
+
+
+class AssetInputSerializer(serializers.ModelSerializer):
+    """The writable fields. ``status`` cannot be set to retired here: use ``retire``."""
+
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=location_tree(), allow_null=True, required=False
+    )
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Asset.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Asset
+        fields = [
+            "name",
+            "asset_tag",
+            "status",
+            "category",
+            "location",
+            "parent",
+            "manufacturer",
+            "model",
+            "serial_number",
+            "install_date",
+            "warranty_expiry",
+            "notes",
+            "photo",
+        ]
+        extra_kwargs = {"photo": {"required": False}}
+
+    def validate_status(self, value):
+        # Retiring is its own action, with its own audit entry and rules.
+        if value == Asset.Status.RETIRED:
+            raise serializers.ValidationError(
+                "Use POST /api/v1/assets/{id}/retire/ to retire an asset."
+            )
+        return value
+
+
+class AssetChangeSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(
+        slug_field="email", read_only=True, help_text="Who made the change (e-mail), if known."
+    )
+
+    class Meta:
+        model = AssetChange
+        fields = ["id", "action", "field", "old_value", "new_value", "user", "changed"]
+
+
+class AssetAttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "original_name",
+            "content_type",
+            "size",
+            "uploaded_by",
+            "created",
+            "download_url",
+        ]
+
+    def get_download_url(self, attachment) -> str:
+        url = reverse("api:asset-attachment-download", args=[attachment.asset_id, attachment.pk])
+        return _absolute(self.context.get("request"), url)
+
+
+class AssetAttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="At most 10 MB: JPEG, PNG, GIF, WebP, PDF, plain text or CSV."
+    )
+
+
+# --- Preventive maintenance ------------------------------------------------------
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    asset = inline_serializer(
+        "ScheduleAsset",
+        {
+            "id": serializers.IntegerField(),
+            "name": serializers.CharField(),
+            "asset_tag": serializers.CharField(),
+        },
+        read_only=True,
+    )
+    steps = serializers.SerializerMethodField(help_text="The checklist, in order.")
+    next_due = serializers.SerializerMethodField(
+        help_text="The next due date not generated yet (within a year), or null."
+    )
+
+    class Meta:
+        model = MaintenanceSchedule
+        fields = [
+            "id",
+            "asset",
+            "title",
+            "description",
+            "request_type",
+            "priority",
+            "recurrence",
+            "interval",
+            "weekday",
+            "day_of_month",
+            "starts_on",
+            "active",
+            "steps",
+            "next_due",
+            "last_generated_on",
+            "created",
+            "updated",
+        ]
+
+    def get_steps(self, schedule) -> list[str]:
+        # .all() reads the prefetch the view made.
+        return [step.text for step in schedule.steps.all()]
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_next_due(self, schedule):
+        from assets.maintenance import schedule_next_due
+
+        return schedule_next_due(schedule, today=self.context.get("today"))
+
+
+class ScheduleInputSerializer(serializers.ModelSerializer):
+    asset = serializers.PrimaryKeyRelatedField(queryset=Asset.objects.all())
+    steps = serializers.ListField(
+        child=serializers.CharField(max_length=500),
+        required=False,
+        help_text="The checklist texts, in order; on update, replaces the whole checklist.",
+    )
+
+    class Meta:
+        model = MaintenanceSchedule
+        fields = [
+            "asset",
+            "title",
+            "description",
+            "request_type",
+            "priority",
+            "recurrence",
+            "interval",
+            "weekday",
+            "day_of_month",
+            "starts_on",
+            "active",
+            "steps",
+        ]
+
+
+class ScheduleUpdateSerializer(ScheduleInputSerializer):
+    """As for create, but a schedule stays with its asset."""
+
+    class Meta(ScheduleInputSerializer.Meta):
+        fields = [field for field in ScheduleInputSerializer.Meta.fields if field != "asset"]
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys") and "asset" in data:
+            raise serializers.ValidationError(
+                {"asset": ["A schedule cannot move to another asset; make a new one."]}
+            )
+        return super().to_internal_value(data)
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    completed = serializers.BooleanField(source="is_completed", read_only=True)
+
+    class Meta:
+        model = ChecklistItem
+        fields = ["id", "order", "text", "completed", "completed_by", "completed_at"]
+
+
+class OccurrenceSerializer(serializers.ModelSerializer):
+    request_status = serializers.CharField(source="request.status", read_only=True)
+    checklist = ChecklistItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ScheduledOccurrence
+        fields = ["id", "due_on", "request", "request_status", "checklist", "created"]
