@@ -504,3 +504,90 @@ class SlaBreachNotice(models.Model):
 
     def __str__(self):
         return f"{self.request_id}: breach of {self.due_at:%Y-%m-%d %H:%M} notified"
+
+
+class DashboardRollupState(models.Model):
+    """
+    Whether the dashboard rollup below can be trusted, and in which time zone
+    its months are cut: one row, id 1.
+
+    ``timezone`` empty means "nothing counted yet": the first write binds it
+    to the tenant's zone (a new tenant's schema is a copy of the template's,
+    which has this row and no requests). A zone other than the tenant's (it
+    was changed) makes the dashboard fall back to live queries until
+    ``manage.py rebuild_dashboard_rollup`` recounts. Writers read the row
+    ``FOR KEY SHARE`` and a rebuild locks it ``FOR UPDATE``, so a rebuild
+    never interleaves with a write. See requests_app/rollup.py.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True)
+    rebuilt_at = models.DateTimeField(_("rebuilt"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dashboard rollup state")
+        verbose_name_plural = _("dashboard rollup state")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="dashboard_rollup_state_one_row")
+        ]
+
+    def __str__(self):
+        return self.timezone or "unbound"
+
+
+class RequestMonthlyCount(models.Model):
+    """
+    Requests filed in a calendar month (in the tenant's time zone) with a given
+    status, type and priority as they are now, with the sums behind the mean
+    times to acknowledge and to resolve. Kept by the services in the writing
+    transaction (requests_app/rollup.py), so the dashboard of a lead reads at
+    most 144 rows a month instead of every request of the window.
+
+    Counts are signed on purpose: a row is only ever changed by adding, and a
+    check constraint failing inside a user's write would be worse than a
+    figure a rebuild repairs.
+    """
+
+    month = models.DateField(_("month"))
+    status = models.CharField(_("status"), max_length=20, choices=Status)
+    type = models.CharField(_("type"), max_length=20, choices=RequestType)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority)
+    requests = models.IntegerField(_("requests"), default=0)
+    # Microseconds, summed over the requests that have the stamp; numeric,
+    # since years of microseconds over many requests would overflow a bigint.
+    acknowledged = models.IntegerField(_("acknowledged"), default=0)
+    acknowledge_us = models.DecimalField(max_digits=30, decimal_places=0, default=0)
+    resolved = models.IntegerField(_("resolved"), default=0)
+    resolve_us = models.DecimalField(max_digits=30, decimal_places=0, default=0)
+
+    class Meta:
+        verbose_name = _("monthly request count")
+        verbose_name_plural = _("monthly request counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "status", "type", "priority"], name="request_monthly_count_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.status}/{self.type}/{self.priority}: {self.requests}"
+
+
+class AssetMonthlyCount(models.Model):
+    """Requests filed in a calendar month about an asset: the dashboard's top assets."""
+
+    month = models.DateField(_("month"))
+    asset = models.ForeignKey(
+        "assets.Asset", verbose_name=_("asset"), on_delete=models.CASCADE, related_name="+"
+    )
+    requests = models.IntegerField(_("requests"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly asset count")
+        verbose_name_plural = _("monthly asset counts")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "asset"], name="asset_monthly_count_key")
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} asset {self.asset_id}: {self.requests}"

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from requests_app import events, notifications, selectors
+from requests_app import events, notifications, rollup, selectors
 from requests_app.models import (
     DETAIL_MODELS,
     MaintenanceRequest,
@@ -181,6 +181,7 @@ def request_transition(
             params={"from": from_status.label, "to": to_status.label},
         )
     before = {"status": locked.status, "assignee": locked.assignee}
+    facts_before = rollup.rollup_facts(locked)
     if to_status == Status.ASSIGNED:
         _validate_assignee(assignee)
         locked.assignee = assignee
@@ -197,6 +198,8 @@ def request_transition(
         # No longer resolved or closed; the earlier times stay in the transition log.
         locked.resolved_at = locked.closed_at = None
     locked.save()
+    # The dashboard's counts move in this transaction: a rollback takes them back.
+    rollup.rollup_record(facts_before, rollup.rollup_facts(locked))
     step = RequestTransition.objects.create(
         request=locked, from_status=from_status, to_status=to_status, by=by, note=note, at=at
     )
@@ -312,6 +315,7 @@ def request_create(
     request.number = _next_number()
     request.due_at = due_at_for(request.priority, now)
     request.save()
+    rollup.rollup_record(None, rollup.rollup_facts(request))
     if detail_row is not None:
         detail_row.request = request
         detail_row.save()
@@ -338,12 +342,14 @@ def request_update(*, request: MaintenanceRequest, by, **changes) -> Maintenance
         raise ValidationError(_("You may not edit this request."), code="edit_forbidden")
     tracked = (*UPDATABLE_FIELDS, "due_at")
     before = {field: getattr(locked, field) for field in tracked}
+    facts_before = rollup.rollup_facts(locked)
     for field, value in changes.items():
         setattr(locked, field, value)
     locked.full_clean(exclude=["number"])
     if locked.priority != before["priority"]:
         locked.due_at = due_at_for(locked.priority, locked.created)
     locked.save()
+    rollup.rollup_record(facts_before, rollup.rollup_facts(locked))
     _audit(locked, by, timezone.now(), before, {field: getattr(locked, field) for field in tracked})
     request.refresh_from_db()
     return request
