@@ -1,0 +1,412 @@
+"""
+Serializers of the requests API.
+
+Reading: ``RequestSerializer`` documents the representation field by field
+(that is what the OpenAPI schema shows) but builds it in one plain function,
+``request_representation``: a list page is 50 rows x ~30 fields, and DRF's
+field-by-field machinery (a nested serializer per person, asset and
+location) costs several times the query. See bench/api.py.
+
+Writing: small input serializers that check shapes and ids; the rules live
+in ``requests_app.services``.
+"""
+
+from django.utils import timezone
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+from assets.models import Asset, Location
+from requests_app.models import (
+    DETAIL_RELATIONS,
+    Attachment,
+    ElectricalDetails,
+    HvacDetails,
+    MaintenanceRequest,
+    PlumbingDetails,
+    Priority,
+    RequestComment,
+    RequestType,
+    Status,
+)
+
+# --- Small nested objects ----------------------------------------------------
+
+
+class UserSmallSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+
+
+class AssetSmallSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    asset_tag = serializers.CharField()
+
+
+class LocationSmallSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+# --- Type-specific details ---------------------------------------------------
+
+
+class ElectricalDetailsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ElectricalDetails
+        fields = ["voltage", "circuit", "hazard_present"]
+
+
+class PlumbingDetailsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlumbingDetails
+        fields = ["leak_severity", "water_shutoff_needed", "fixture"]
+
+
+class HvacDetailsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HvacDetails
+        fields = ["system_type", "reported_temperature", "refrigerant_involved"]
+
+
+DETAIL_SERIALIZERS = {
+    RequestType.ELECTRICAL: ElectricalDetailsSerializer,
+    RequestType.PLUMBING: PlumbingDetailsSerializer,
+    RequestType.HVAC: HvacDetailsSerializer,
+}
+# type -> (relation on MaintenanceRequest, fields), for the fast representation.
+DETAIL_FIELDS = {
+    request_type: (DETAIL_RELATIONS[request_type], serializer)
+    for request_type, serializer in DETAIL_SERIALIZERS.items()
+}
+
+DETAILS_SCHEMA = PolymorphicProxySerializer(
+    component_name="RequestDetails",
+    serializers=[ElectricalDetailsSerializer, PlumbingDetailsSerializer, HvacDetailsSerializer],
+    resource_type_field_name=None,
+)
+
+
+@extend_schema_field(DETAILS_SCHEMA)
+class DetailsField(serializers.JSONField):
+    """The details object of the request's type (electrical, plumbing, hvac); null for general."""
+
+
+# --- Requests: reading -------------------------------------------------------
+
+STAMP_FIELDS = (
+    "triaged_at",
+    "assigned_at",
+    "started_at",
+    "on_hold_at",
+    "resolved_at",
+    "closed_at",
+    "cancelled_at",
+    "reopened_at",
+)
+
+
+class RequestSerializer(serializers.Serializer):
+    """A maintenance request as the list shows it."""
+
+    id = serializers.IntegerField()
+    number = serializers.IntegerField(help_text="Numbered per organisation, from 1.")
+    reference = serializers.CharField(help_text="The number as people see it: `REQ-000123`.")
+    title = serializers.CharField()
+    description = serializers.CharField()
+    type = serializers.ChoiceField(choices=RequestType.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    status = serializers.ChoiceField(choices=Status.choices)
+    requester = UserSmallSerializer(allow_null=True, help_text="Null for a public report.")
+    reporter_name = serializers.CharField(help_text="Public reports only.")
+    reporter_contact = serializers.CharField(help_text="Public reports only.")
+    assignee = UserSmallSerializer(allow_null=True)
+    asset = AssetSmallSerializer(allow_null=True)
+    location = LocationSmallSerializer(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True, help_text="From the SLA of the priority.")
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+    triaged_at = serializers.DateTimeField(allow_null=True)
+    assigned_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    on_hold_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    reopened_at = serializers.DateTimeField(allow_null=True)
+    details = DetailsField(allow_null=True)
+
+    def to_representation(self, instance):
+        return request_representation(instance, datetime_formatter())
+
+    class Meta:
+        # The columns the representation reads, for ``.only()``.
+        columns = [
+            "id",
+            "number",
+            "title",
+            "description",
+            "type",
+            "priority",
+            "status",
+            "reporter_name",
+            "reporter_contact",
+            "due_at",
+            "created",
+            "updated",
+            *STAMP_FIELDS,
+            "requester_id",
+            "requester__email",
+            "requester__full_name",
+            "assignee_id",
+            "assignee__email",
+            "assignee__full_name",
+            "asset_id",
+            "asset__name",
+            "asset__asset_tag",
+            "location_id",
+            "location__name",
+            *(
+                f"{relation}__{field}"
+                for relation, serializer in DETAIL_FIELDS.values()
+                for field in serializer.Meta.fields
+            ),
+        ]
+
+
+class RequestDetailSerializer(RequestSerializer):
+    """One request, with what the caller may do with it next."""
+
+    allowed_transitions = serializers.ListField(
+        child=serializers.ChoiceField(choices=Status.choices),
+        help_text="The statuses you may move it to now (POST …/transition/).",
+    )
+
+    def to_representation(self, instance):
+        from requests_app.services import request_allowed_transitions
+
+        data = super().to_representation(instance)
+        data["allowed_transitions"] = [
+            str(status)
+            for status in request_allowed_transitions(instance, self.context["request"].user)
+        ]
+        return data
+
+
+def datetime_formatter():
+    """
+    ``format(value)``: a datetime as DRF's DateTimeField writes it (ISO 8601
+    in the current time zone, ``Z`` for UTC), without its per-call overhead.
+    """
+    zone = timezone.get_current_timezone()
+
+    def format(value):
+        if value is None:
+            return None
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return format
+
+
+def _person(user):
+    if user is None:
+        return None
+    return {"id": user.pk, "email": user.email, "full_name": user.full_name}
+
+
+def _details(request):
+    known = DETAIL_FIELDS.get(request.type)
+    if known is None:
+        return None
+    relation, serializer = known
+    # Joined by the selectors; a missing row reads as None without a query.
+    row = request._state.fields_cache.get(relation, False)
+    if row is False:
+        row = request.details
+    if row is None:
+        return None
+    data = {field: getattr(row, field) for field in serializer.Meta.fields}
+    if "reported_temperature" in data and data["reported_temperature"] is not None:
+        data["reported_temperature"] = str(data["reported_temperature"])
+    return data
+
+
+def request_representation(request: MaintenanceRequest, format_datetime) -> dict:
+    """The JSON of one request (see RequestSerializer for the documented shape)."""
+    asset, location = request.asset, request.location
+    data = {
+        "id": request.pk,
+        "number": request.number,
+        "reference": request.reference,
+        "title": request.title,
+        "description": request.description,
+        "type": request.type,
+        "priority": request.priority,
+        "status": request.status,
+        "requester": _person(request.requester),
+        "reporter_name": request.reporter_name,
+        "reporter_contact": request.reporter_contact,
+        "assignee": _person(request.assignee),
+        "asset": None
+        if asset is None
+        else {"id": asset.pk, "name": asset.name, "asset_tag": asset.asset_tag},
+        "location": None if location is None else {"id": location.pk, "name": location.name},
+        "due_at": format_datetime(request.due_at),
+        "created": format_datetime(request.created),
+        "updated": format_datetime(request.updated),
+    }
+    for field in STAMP_FIELDS:
+        data[field] = format_datetime(getattr(request, field))
+    data["details"] = _details(request)
+    return data
+
+
+class RequestListSerializer(serializers.ListSerializer):
+    """A page of requests: one time-zone lookup for the page, not per value."""
+
+    def to_representation(self, data):
+        format_datetime = datetime_formatter()
+        return [request_representation(request, format_datetime) for request in data]
+
+
+RequestSerializer.Meta.list_serializer_class = RequestListSerializer
+
+
+# --- Requests: writing -------------------------------------------------------
+
+
+class RequestWriteSerializer(serializers.Serializer):
+    """What a request is filed with; the service numbers it and sets its due date."""
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    type = serializers.ChoiceField(choices=RequestType.choices, default=RequestType.GENERAL)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.MEDIUM)
+    asset = serializers.PrimaryKeyRelatedField(
+        queryset=Asset.objects.all(), required=False, allow_null=True, help_text="Asset id."
+    )
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Location id; by default the asset's.",
+    )
+    details = DetailsField(
+        required=False,
+        allow_null=True,
+        help_text="For electrical, plumbing and HVAC requests: the fields of that type.",
+    )
+
+    def validate(self, data):
+        details = data.get("details")
+        serializer_class = DETAIL_SERIALIZERS.get(data.get("type", RequestType.GENERAL))
+        if details is None:
+            return data
+        if serializer_class is None:
+            raise serializers.ValidationError(
+                {"details": "Only electrical, plumbing and HVAC requests take details."}
+            )
+        if not isinstance(details, dict):
+            raise serializers.ValidationError({"details": "Expected an object."})
+        unknown = sorted(set(details) - set(serializer_class.Meta.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {"details": {field: ["Not a field of this type."] for field in unknown}}
+            )
+        serializer = serializer_class(data=details)
+        if not serializer.is_valid():
+            raise serializers.ValidationError({"details": serializer.errors})
+        data["details"] = dict(serializer.validated_data)
+        return data
+
+
+class RequestUpdateSerializer(serializers.Serializer):
+    """What may change once filed: leads at any time, the requester while it is new."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    asset = serializers.PrimaryKeyRelatedField(
+        queryset=Asset.objects.all(), required=False, allow_null=True
+    )
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.all(), required=False, allow_null=True
+    )
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Status.choices, help_text="The status to move to.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="User id of an active technician; only when moving to `assigned`.",
+    )
+
+
+# --- Comments, attachments, history -------------------------------------------
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = UserSmallSerializer(read_only=True)
+
+    class Meta:
+        model = RequestComment
+        fields = ["id", "author", "body", "created"]
+        read_only_fields = ["created"]
+
+
+class RequestAttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = UserSmallSerializer(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "original_name",
+            "content_type",
+            "size",
+            "uploaded_by",
+            "created",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, attachment) -> str:
+        return f"/api/v1/attachments/{attachment.pk}/download/"
+
+
+class RequestAttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="At most 10 MB: JPEG, PNG, GIF, WebP, PDF, plain text or CSV."
+    )
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    """One step of the workflow (``transition``) or one changed field (``change``)."""
+
+    kind = serializers.ChoiceField(choices=["transition", "change"])
+    at = serializers.DateTimeField()
+    by = UserSmallSerializer(allow_null=True, help_text="Null for the system.")
+    from_status = serializers.CharField(required=False, help_text="Transitions only.")
+    to_status = serializers.CharField(required=False, help_text="Transitions only.")
+    note = serializers.CharField(required=False, help_text="Transitions only.")
+    field = serializers.CharField(required=False, help_text="Changes only.")
+    old_value = serializers.CharField(required=False, help_text="Changes only.")
+    new_value = serializers.CharField(required=False, help_text="Changes only.")
+
+    def to_representation(self, entry):
+        format_datetime = datetime_formatter()
+        data = {"kind": entry.kind, "at": format_datetime(entry.at), "by": _person(entry.by)}
+        names = (
+            ("from_status", "to_status", "note")
+            if entry.kind == "transition"
+            else ("field", "old_value", "new_value")
+        )
+        data.update({name: getattr(entry, name) for name in names})
+        return data

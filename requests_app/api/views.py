@@ -1,0 +1,341 @@
+"""
+The requests endpoints. Views are thin: rows come from the selectors (which
+apply who-sees-what), writes go through the services (which apply the
+workflow, the plan limit and the audit trail); their ValidationErrors become
+the API's error format in smartmaintenance/api/exceptions.py.
+"""
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from requests_app import attachments, selectors, services
+from requests_app.api import serializers
+from requests_app.api.filters import RequestFilter, RequestOrdering
+from requests_app.models import Attachment, MaintenanceRequest, RequestComment, RequestTransition
+
+ADD_REQUEST = "requests_app.add_maintenancerequest"
+
+
+class MayFileRequests(permissions.BasePermission):
+    """Filing a request needs ``add_maintenancerequest`` (requesters, managers, admins)."""
+
+    message = "You may not file requests."
+
+    def has_permission(self, request, view):
+        if view.action != "create":
+            return True
+        return request.user.has_perm(ADD_REQUEST)
+
+
+CREATE_EXAMPLE = OpenApiExample(
+    "An electrical request",
+    request_only=True,
+    value={
+        "title": "Sparks from the socket in room 101",
+        "description": "Next to the window; the breaker tripped twice.",
+        "type": "electrical",
+        "priority": "high",
+        "asset": 12,
+        "details": {"voltage": 230, "circuit": "Panel B / 7", "hazard_present": True},
+    },
+)
+TRANSITION_EXAMPLES = [
+    OpenApiExample("Triage", request_only=True, value={"to": "triaged", "note": "Checked."}),
+    OpenApiExample("Assign", request_only=True, value={"to": "assigned", "assignee": 7}),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the requests you may see"),
+    retrieve=extend_schema(summary="One request", responses=serializers.RequestDetailSerializer),
+)
+class RequestViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """
+    Maintenance requests. You see the requests you filed; technicians also
+    those assigned to them and the unassigned ones of their trades; admins
+    and managers see all. A request you may not see is a 404.
+
+    Filing one (POST) counts against the plan's monthly limit
+    (403 `plan_limit_reached`). PATCH changes title, description, priority,
+    asset or location: leads at any time, the requester while it is `new`.
+    The status only moves through POST `…/{id}/transition/`.
+    """
+
+    serializer_class = serializers.RequestSerializer
+    permission_classes = [*viewsets.GenericViewSet.permission_classes, MayFileRequests]
+    filterset_class = RequestFilter
+    filter_backends = [
+        *(
+            backend
+            for backend in viewsets.GenericViewSet.filter_backends
+            if backend.__name__ not in {"SearchFilter", "OrderingFilter"}
+        ),
+        RequestOrdering,
+    ]
+    ordering = ["-created", "-pk"]
+    lookup_value_regex = r"[0-9]+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            selectors.request_list_visible_to(self.request.user)
+            .select_related("electrical", "plumbing", "hvac")
+            .only(*serializers.RequestSerializer.Meta.columns)
+        )
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.RequestSerializer
+        return serializers.RequestDetailSerializer
+
+    def _answer(self, request_pk, status_code=status.HTTP_200_OK):
+        instance = self.get_queryset().get(pk=request_pk)
+        serializer = serializers.RequestDetailSerializer(
+            instance, context=self.get_serializer_context()
+        )
+        return Response(serializer.data, status=status_code)
+
+    @extend_schema(
+        summary="File a request",
+        request=serializers.RequestWriteSerializer,
+        responses={201: serializers.RequestDetailSerializer},
+        examples=[CREATE_EXAMPLE],
+    )
+    def create(self, request):
+        serializer = serializers.RequestWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        created = services.request_create(requester=request.user, **serializer.validated_data)
+        return self._answer(created.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a request",
+        request=serializers.RequestUpdateSerializer,
+        responses=serializers.RequestDetailSerializer,
+    )
+    def partial_update(self, request, pk=None):
+        instance = self.get_object()
+        serializer = serializers.RequestUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.request_update(request=instance, by=request.user, **serializer.validated_data)
+        return self._answer(instance.pk)
+
+    @extend_schema(
+        summary="Move a request along the workflow",
+        description=(
+            "Refusals: 400 `transition_not_allowed` (not a step of the workflow), "
+            "403 `transition_forbidden` (not yours to take), 400 `assignee_required` "
+            "or `invalid_assignee` (assigning needs an active technician), "
+            "400 `assignee_not_expected`."
+        ),
+        request=serializers.TransitionSerializer,
+        responses=serializers.RequestDetailSerializer,
+        examples=TRANSITION_EXAMPLES,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def transition(self, request, pk=None):
+        instance = self.get_object()
+        serializer = serializers.TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.request_transition(
+            instance, data["to"], request.user, data["note"], assignee=data.get("assignee")
+        )
+        return self._answer(instance.pk)
+
+
+REQUEST_PK = OpenApiParameter(
+    "request_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The request's id."
+)
+
+
+class RequestChildMixin:
+    """Endpoints under ``requests/{request_pk}/``: 404 unless you may see that request."""
+
+    filter_backends = []
+
+    def get_parent(self) -> MaintenanceRequest:
+        if not hasattr(self, "_parent"):
+            self._parent = selectors.request_list_visible_to(self.request.user).get(
+                pk=self.kwargs["request_pk"]
+            )
+        return self._parent
+
+
+@extend_schema(parameters=[REQUEST_PK])
+@extend_schema_view(
+    list=extend_schema(summary="A request's comments, oldest first"),
+    create=extend_schema(summary="Comment on a request"),
+)
+class RequestCommentViewSet(
+    RequestChildMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Comments on a request. Anyone who can see the request may read and add them."""
+
+    serializer_class = serializers.CommentSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular looking at it
+            return RequestComment.objects.none()
+        return selectors.request_comments(self.get_parent())
+
+    def create(self, request, *args, **kwargs):
+        self.get_parent()  # 404 for a request you cannot see, before looking at the input
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.request_comment_create(
+            request=self.get_parent(),
+            author=self.request.user,
+            body=serializer.validated_data["body"],
+        )
+
+
+@extend_schema(parameters=[REQUEST_PK])
+@extend_schema_view(
+    list=extend_schema(summary="A request's attachments, oldest first"),
+    create=extend_schema(
+        summary="Attach a file to a request",
+        request={"multipart/form-data": serializers.RequestAttachmentUploadSerializer},
+        responses={201: serializers.RequestAttachmentSerializer},
+    ),
+)
+class RequestAttachmentViewSet(
+    RequestChildMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """
+    Files attached to a request. Upload with multipart/form-data (field
+    `file`, at most 10 MB; JPEG, PNG, GIF, WebP, PDF, plain text or CSV,
+    checked by content). Download with `GET /attachments/{id}/download/`.
+    """
+
+    serializer_class = serializers.RequestAttachmentSerializer
+    parser_classes = [MultiPartParser]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular looking at it
+            return Attachment.objects.none()
+        return attachments.request_attachments(self.get_parent())
+
+    def create(self, request, *args, **kwargs):
+        parent = self.get_parent()  # 404 before looking at the upload
+        upload = serializers.RequestAttachmentUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        attachment = attachments.attachment_create(
+            file=upload.validated_data["file"],
+            uploaded_by=request.user,
+            request=parent,
+        )
+        body = serializers.RequestAttachmentSerializer(attachment).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class HistoryEntry:
+    """A transition or a change, as one kind of row for the history list."""
+
+    __slots__ = (
+        "at",
+        "by",
+        "field",
+        "from_status",
+        "kind",
+        "new_value",
+        "note",
+        "old_value",
+        "pk",
+        "to_status",
+    )
+
+    def __init__(self, kind, row):
+        self.kind = kind
+        for name in ("at", "pk", "by"):
+            setattr(self, name, getattr(row, name))
+        names = (
+            ("from_status", "to_status", "note")
+            if kind == "transition"
+            else ("field", "old_value", "new_value")
+        )
+        for name in names:
+            setattr(self, name, getattr(row, name))
+
+
+@extend_schema(parameters=[REQUEST_PK])
+@extend_schema_view(list=extend_schema(summary="A request's history, oldest first"))
+class RequestHistoryViewSet(RequestChildMixin, viewsets.GenericViewSet):
+    """
+    What happened to a request: each workflow step (`transition`, with its
+    note) and each changed field (`change`, with old and new value), oldest
+    first. A transition also shows up as changes of `status` and `assignee`.
+    """
+
+    serializer_class = serializers.HistoryEntrySerializer
+
+    def get_queryset(self):
+        return RequestTransition.objects.none()  # the rows are built in list()
+
+    def list(self, request, *args, **kwargs):
+        parent = self.get_parent()
+        # A request's history is short: two queries, merged here, whatever the page.
+        entries = [
+            *(HistoryEntry("transition", row) for row in selectors.request_transitions(parent)),
+            *(HistoryEntry("change", row) for row in selectors.request_changes(parent)),
+        ]
+        entries.sort(key=lambda entry: (entry.at, entry.kind != "transition", entry.pk))
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema_view(
+    destroy=extend_schema(summary="Delete an attachment (its uploader, or a lead)"),
+)
+class AttachmentViewSet(mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """
+    One attachment, found by id among those you may see (those of requests
+    you can see, and of assets if you may view assets).
+    """
+
+    serializer_class = serializers.RequestAttachmentSerializer
+    queryset = Attachment.objects.none()  # for the schema; see get_object
+    lookup_value_regex = r"[0-9]+"
+
+    def get_object(self):
+        try:
+            return attachments.attachment_get_visible(self.request.user, self.kwargs["pk"])
+        except Attachment.DoesNotExist:
+            raise Http404 from None
+
+    def perform_destroy(self, attachment):
+        attachments.attachment_delete(attachment=attachment, by=self.request.user)
+
+    @extend_schema(
+        summary="Download an attachment",
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        attachment = self.get_object()
+        # Always a download, never inline: an upload must never run as a page of this site.
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
