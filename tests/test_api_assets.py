@@ -25,7 +25,7 @@ from assets.models import (
     path_segment,
 )
 from requests_app.models import Attachment
-from tenants.services import tenant_update
+from tenants.services import tenant_change_plan, tenant_update
 from tests.conftest import APIClient
 
 TEXT = b"Serviced the pump.\n"
@@ -250,7 +250,6 @@ def test_bad_asset_input_is_a_400_naming_the_field(alpha, api_for):
         ("location=abc", "location"),
         ("parent=987654", "parent"),
         ("warranty_expires_before=soon", "warranty_expires_before"),
-        ("include_retired=maybe", "include_retired"),
     ],
 )
 def test_bad_filter_values_are_400s(alpha, api_for, query, field):
@@ -311,13 +310,14 @@ def test_patch_retire_and_history(alpha, api_for):
     assert (again.status_code, again.json()["code"]) == (400, "already_retired")
 
     history = client.get(f"/api/v1/assets/{boiler.pk}/history/").json()["results"]
-    assert [(row["action"], row["field"], row["old_value"], row["new_value"]) for row in history][
-        :3
+    assert [
+        (row["action"], row["field"], row["old_value"], row["new_value"]) for row in history
     ] == [
         ("retired", "status", "needs_attention", "retired"),
         ("updated", "status", "operational", "needs_attention"),
         ("updated", "name", "Boiler", "Big boiler"),
-    ] or sorted(history[1:3], key=lambda row: row["field"]) == history[1:3]
+        ("created", "", "", ""),
+    ]
     assert {row["user"] for row in history} == {user.email, None}
     # Retired assets are still there to read.
     assert client.get(f"/api/v1/assets/{boiler.pk}/").json()["status"] == "retired"
@@ -487,7 +487,8 @@ def test_bad_schedule_input_is_a_400_naming_the_field(alpha, api_for):
 
 def test_schedules_are_for_managers(alpha, api_for):
     boiler = asset("Boiler", "B-1")
-    schedule = maintenance.schedule_create(
+    # Through the ORM: the tenant's plan is not set up yet.
+    schedule = MaintenanceSchedule.objects.create(
         asset=boiler, title="S", recurrence="days", starts_on=date(2030, 1, 1)
     )
     for role in (BuiltinRole.TECHNICIAN, BuiltinRole.REQUESTER):
@@ -503,7 +504,7 @@ def test_schedules_are_for_managers(alpha, api_for):
 
 def test_schedules_need_the_plan_feature(alpha, api_for):
     boiler = asset("Boiler", "B-1")
-    schedule = maintenance.schedule_create(
+    schedule = MaintenanceSchedule.objects.create(
         asset=boiler, title="S", recurrence="days", starts_on=date(2030, 1, 1)
     )
     client, _user, _key = api_for(alpha, plan="basic")
@@ -567,7 +568,9 @@ def test_generated_work_survives_a_downgrade(alpha, api_for):
     """Completing checklist items is not gated, so a downgrade strands no work."""
     client, _user, _key = api_for(alpha)
     schedule = _generated(asset("Boiler", "B-1"))
-    set_tenant(alpha, plan="basic", feature_overrides={"api_access": True})
+    with schema_context(get_public_schema_name()):
+        tenant_change_plan(tenant=alpha, plan="basic", actor="test")
+    set_tenant(alpha, feature_overrides={"api_access": True})
     occurrences = client.get(f"/api/v1/schedules/{schedule.pk}/occurrences/")
     assert occurrences.status_code == 200
     item_id = occurrences.json()["results"][0]["checklist"][0]["id"]
@@ -639,9 +642,11 @@ def test_beta_never_serves_alpha_rows(alpha, beta, api_for, media_root):
     _client, hq, boiler, schedule, attachment, item = _alpha_world(alpha, api_for)
     with tenant_context(beta):
         beta_client, _user, _key = api_for(beta)
-        beta_site = site("Beta HQ")
-        beta_asset = asset("Beta chiller", "BETA-1", location=beta_site)
-    assert (beta_site.pk, beta_asset.pk) == (hq.pk, boiler.pk)  # the same ids
+        # Alpha's ids, as sequences per schema will give sooner or later.
+        beta_site = Location.objects.create(
+            pk=hq.pk, name="Beta HQ", kind="site", path="/" + path_segment(hq.pk)
+        )
+        asset("Beta chiller", "BETA-1", pk=boiler.pk, location=beta_site)
 
     for method, path in _urls(hq, boiler, schedule, attachment, item):
         if method != "get":
