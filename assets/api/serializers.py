@@ -273,9 +273,10 @@ class ScheduleSerializer(serializers.ModelSerializer):
 class ScheduleInputSerializer(serializers.ModelSerializer):
     asset = serializers.PrimaryKeyRelatedField(queryset=Asset.objects.all())
     steps = serializers.ListField(
-        child=serializers.CharField(max_length=500),
+        child=serializers.CharField(max_length=500, allow_blank=True),
         required=False,
-        help_text="The checklist texts, in order; on update, replaces the whole checklist.",
+        help_text="The checklist texts, in order (blank ones are dropped); "
+        "on update, replaces the whole checklist.",
     )
 
     class Meta:

@@ -49,6 +49,13 @@ class ReadCreateUpdateViewSet(
     permission_classes = [*viewsets.GenericViewSet.permission_classes, ActionPermission]
     action_permissions: dict[str, list[str]] = {}
 
+    def filter_queryset(self, queryset):
+        # The list's filters only: a filter that hides rows by default
+        # (retired assets) must not make a detail URL a 404.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
 
 # --- Locations -------------------------------------------------------------------
 
