@@ -18,6 +18,7 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
+from rest_framework.settings import api_settings
 
 from smartmaintenance.api.pagination import PageNumber
 from smartmaintenance.api.permissions import KeyAllowsMethod
@@ -264,10 +265,13 @@ class PlatformSchemaView(SpectacularAPIView):
 
     urlconf = "smartmaintenance.urls_public"
     custom_settings = PLATFORM_SCHEMA_SETTINGS
+    # drf-spectacular serves schemas without authentication (SERVE_AUTHENTICATION).
+    authentication_classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
     permission_classes = PLATFORM_PERMISSIONS
 
 
 class PlatformDocsView(SpectacularSwaggerView):
+    authentication_classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
     permission_classes = PLATFORM_PERMISSIONS
 
 
