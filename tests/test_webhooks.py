@@ -5,6 +5,7 @@ rules, the plan gate, tenant isolation, and the admins' web pages.
 Only the HTTP boundary is mocked (``responses``); Celery runs eagerly.
 """
 
+import io
 import json
 import socket
 import sys
@@ -311,6 +312,31 @@ def test_the_sweep_requeues_overdue_deliveries(
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert services.deliveries_enqueue_due() == 1
+    pending.refresh_from_db()
+    assert pending.status == "succeeded"
+
+
+def test_a_duplicate_task_message_sends_nothing_more(pending, http):
+    # Redis hands an ETA task out again after its visibility timeout.
+    http.post(HOOK, status=500)
+    assert services.delivery_attempt(pending.pk, expected_attempts=0) == 60
+    assert services.delivery_attempt(pending.pk, expected_attempts=0) is None
+    pending.refresh_from_db()
+    assert pending.attempts == 1
+    assert len(http.calls) == 1
+
+
+def test_the_command_requeues_overdue_deliveries_per_tenant(
+    pending, http, eager, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    http.post(HOOK, status=200)
+    WebhookDelivery.objects.filter(pk=pending.pk).update(
+        next_attempt_at=timezone.now() - timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("webhooks_send_due", "alpha", stdout=io.StringIO())
     pending.refresh_from_db()
     assert pending.status == "succeeded"
 

@@ -353,9 +353,11 @@ def delivery_enqueue(delivery: WebhookDelivery, countdown: int | None = None) ->
 
     def send():
         try:
-            webhook_delivery_send.apply_async(args=[str(delivery.pk)], countdown=countdown)
+            webhook_delivery_send.apply_async(
+                args=[str(delivery.pk), delivery.attempts], countdown=countdown
+            )
         except Exception:
-            # Broker down: the row stays due and the sweep (webhooks_send_due) sends it.
+            # Broker down: the row stays due and the sweep (manage.py webhooks_send_due) sends it.
             logger.exception("Could not queue webhook delivery %s", delivery.pk)
 
     transaction.on_commit(send)
@@ -407,7 +409,7 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, str]:
     return response.status_code, _excerpt(response), ""
 
 
-def delivery_attempt(delivery_id, now=None) -> int | None:
+def delivery_attempt(delivery_id, now=None, expected_attempts: int | None = None) -> int | None:
     """
     Make the next attempt of a delivery that is due, and record the answer.
     Returns the seconds to wait before the next attempt, or None when there is
@@ -415,6 +417,9 @@ def delivery_attempt(delivery_id, now=None) -> int | None:
 
     The row stays locked during the request (at most the timeout), so two
     workers given the same delivery never both send it; the second skips it.
+    ``expected_attempts`` (the count when the task was queued) makes a
+    duplicate message harmless: Redis hands an ETA task out again after its
+    visibility timeout, and by then the first copy has made the attempt.
     """
     with transaction.atomic():
         delivery = (
@@ -427,6 +432,8 @@ def delivery_attempt(delivery_id, now=None) -> int | None:
             .first()
         )
         if delivery is None:
+            return None
+        if expected_attempts is not None and delivery.attempts != expected_attempts:
             return None
         if not delivery.endpoint.is_active or not limits.has_feature(
             current_tenant(), Feature.WEBHOOKS
@@ -478,7 +485,7 @@ def deliveries_enqueue_due(now=None, grace=timedelta(minutes=5)) -> int:
     due = WebhookDelivery.objects.filter(
         status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
         next_attempt_at__lte=now - grace,
-    ).only("pk")
+    ).only("pk", "attempts")
     count = 0
     for delivery in due:
         delivery_enqueue(delivery)

@@ -8,15 +8,20 @@ from webhooks import services
 
 
 @app.task(name="webhooks.delivery_send", ignore_result=True)
-def webhook_delivery_send(delivery_id: str) -> None:
-    """One attempt; a failure queues the next one after the backoff delay."""
-    countdown = services.delivery_attempt(delivery_id)
+def webhook_delivery_send(delivery_id: str, attempts: int | None = None) -> None:
+    """
+    One attempt; a failure queues the next one after the backoff delay.
+    ``attempts`` is the count when queued: a duplicate of this message finds
+    it moved on and does nothing.
+    """
+    countdown = services.delivery_attempt(delivery_id, expected_attempts=attempts)
     if countdown is not None:
         # Sent from inside this task, i.e. in the tenant's schema: the retry carries it.
-        webhook_delivery_send.apply_async(args=[delivery_id], countdown=countdown)
+        following = None if attempts is None else attempts + 1
+        webhook_delivery_send.apply_async(args=[delivery_id, following], countdown=countdown)
 
 
 @app.task(name="webhooks.deliveries_send_due", ignore_result=True)
 def webhook_deliveries_send_due() -> int:
-    """The safety net for lost tasks; run it per tenant every few minutes (beat)."""
+    """The safety net for lost tasks, as a task; or run manage.py webhooks_send_due from cron."""
     return services.deliveries_enqueue_due()
