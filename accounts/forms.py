@@ -131,3 +131,30 @@ class RoleForm(forms.Form):
             for label, checkboxes in by_app.items()
         ]
         return groups
+
+
+class APIKeyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("What uses it, e.g. “Zapier” or “BMS sync”.")
+    )
+    access = forms.ChoiceField(
+        label=_("Access"),
+        choices=[("read_only", _("Read only")), ("read_write", _("Read and write"))],
+        initial="read_only",
+    )
+    user = forms.ModelChoiceField(
+        label=_("Acts as"),
+        queryset=None,
+        required=False,
+        empty_label=_("Me"),
+        help_text=_(
+            "The key has this person's roles. Give an integration its own account with "
+            "only the role it needs."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.models import User
+
+        self.fields["user"].queryset = User.objects.filter(is_active=True)

@@ -17,4 +17,6 @@ urlpatterns = [
     path("roles/new/", views.RoleCreateView.as_view(), name="role_create"),
     path("roles/<int:pk>/", views.RoleUpdateView.as_view(), name="role_update"),
     path("roles/<int:pk>/delete/", views.RoleDeleteView.as_view(), name="role_delete"),
+    path("api-keys/", views.APIKeyListView.as_view(), name="api_key_list"),
+    path("api-keys/<int:pk>/revoke/", views.APIKeyRevokeView.as_view(), name="api_key_revoke"),
 ]

@@ -6,18 +6,19 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, TemplateView, View
 
-from accounts import selectors, services
-from accounts.forms import RoleForm, UserCreateForm, UserUpdateForm
+from accounts import api_keys, selectors, services
+from accounts.forms import APIKeyForm, RoleForm, UserCreateForm, UserUpdateForm
 from accounts.models import NotificationPreference, User
 from requests_app.notifications import (
     notification_preferences_get,
     notification_preferences_update,
 )
 from tenants import limits
+from tenants.plans import Feature
 
 
 class LoginView(auth_views.LoginView):
@@ -201,3 +202,44 @@ class RoleDeleteView(RoleMixin, TemplateView):
             return redirect("accounts:role_update", pk=pk)
         messages.success(request, _("Role %(role)s deleted.") % {"role": self.role.name})
         return redirect("accounts:role_list")
+
+
+class APIKeyListView(PermissionRequiredMixin, FormView):
+    """The tenant's API keys: make one (its key is shown once), revoke one."""
+
+    permission_required = api_keys.MANAGE_PERMISSION
+    template_name = "accounts/api_key_list.html"
+    form_class = APIKeyForm
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            keys=api_keys.api_key_list(),
+            api_access=limits.has_feature(self.request.tenant, Feature.API_ACCESS),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            key, raw_key = api_keys.api_key_create(
+                by=self.request.user,
+                name=form.cleaned_data["name"],
+                access=form.cleaned_data["access"],
+                user=form.cleaned_data["user"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        # Rendered, not redirected: the key is in this one answer and nowhere else.
+        context = self.get_context_data(form=self.form_class(), new_key=key, raw_key=raw_key)
+        return self.render_to_response(context)
+
+
+class APIKeyRevokeView(PermissionRequiredMixin, View):
+    permission_required = api_keys.MANAGE_PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        key = get_object_or_404(api_keys.api_key_list(), pk=pk)
+        api_keys.api_key_revoke(key=key, by=request.user)
+        messages.success(request, _("API key “%(name)s” revoked.") % {"name": key.name})
+        return redirect("accounts:api_key_list")

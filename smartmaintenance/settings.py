@@ -236,10 +236,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only; the endpoints that take files add MultiPartParser themselves.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "smartmaintenance.api.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Behind a proxy, set to the number of proxies so throttling keys on the
@@ -268,6 +266,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that several serializers share get one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "LocationKindEnum": "assets.models.Location.Kind",
+        "AssetStatusEnum": "assets.models.AssetStatus",
+        "RequestTypeEnum": "requests_app.models.RequestType",
+        "RequestStatusEnum": "requests_app.models.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "smartmaintenance.api.schema.add_error_responses",

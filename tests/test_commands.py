@@ -74,3 +74,21 @@ def test_seed_demo_fills_acme_with_a_living_system(public_tenant):
         assert (
             ScheduledOccurrence.objects.filter(schedule__title="Monthly boiler check").count() >= 2
         )
+
+
+def test_seed_demo_prints_a_working_api_key_and_revokes_the_last_one(public_tenant):
+    import io
+    import re
+
+    from tests.conftest import APIClient
+
+    def seed():
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out)
+        return re.search(r"export SM_API_KEY=(smk_\S+)", out.getvalue()).group(1)
+
+    first, second = seed(), seed()
+    acme = Tenant.objects.get(subdomain="acme")
+    with tenant_context(acme):
+        assert APIClient(acme, second).get("/api/v1/me/").json()["email"] == DEMO_USERS[0][0]
+        assert APIClient(acme, first).get("/api/v1/me/").status_code == 401

@@ -16,6 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
@@ -105,6 +106,7 @@ def api_exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # a POST to no endpoint is a 404, not a CSRF failure page
 def api_not_found(request, *args, **kwargs):
     """Any other path under ``/api/``: a JSON 404 instead of the HTML page."""
     return JsonResponse(

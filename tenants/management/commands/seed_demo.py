@@ -6,7 +6,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from accounts.models import User
+from accounts.api_keys import api_key_create, api_key_list, api_key_revoke
+from accounts.models import APIKey, User
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
 from assets.maintenance import preventive_requests_generate, schedule_create
@@ -30,6 +31,7 @@ from tenants.services import (
 
 DEMO_SUBDOMAIN = "acme"
 DEMO_PASSWORD = "demo-pass-2024"  # noqa: S105 -- published in the README for the demo
+DEMO_API_KEY_NAME = "Demo (seed_demo)"
 DEMO_USERS = [
     ("admin@acme.example", "Ada Admin", BuiltinRole.ADMIN),
     ("manager@acme.example", "Max Manager", BuiltinRole.MANAGER),
@@ -84,12 +86,31 @@ class Command(BaseCommand):
                     )
             if not Asset.objects.exists():
                 self._seed_maintenance_data()
+            raw_key = self._demo_api_key()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo tenant ready at {tenant_domain_for(DEMO_SUBDOMAIN)}; users "
                 f"{', '.join(email for email, *_ in DEMO_USERS)}, password {DEMO_PASSWORD}"
             )
         )
+        self.stdout.write(
+            f"Demo API key (read-write, acts as {DEMO_USERS[0][0]}; a new one each run):\n"
+            f"  export SM_API_KEY={raw_key}"
+        )
+
+    @staticmethod
+    def _demo_api_key() -> str:
+        """
+        A fresh key for the README's curl examples. Keys are stored hashed, so
+        the previous demo key cannot be shown again: it is revoked and replaced.
+        """
+        admin = User.objects.get(email=DEMO_USERS[0][0])
+        for key in api_key_list().filter(name=DEMO_API_KEY_NAME, revoked__isnull=True):
+            api_key_revoke(key=key, by=admin)
+        _key, raw_key = api_key_create(
+            by=admin, name=DEMO_API_KEY_NAME, access=APIKey.Access.READ_WRITE
+        )
+        return raw_key
 
     @staticmethod
     def _seed_maintenance_data():
