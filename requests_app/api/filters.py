@@ -5,6 +5,8 @@ import re
 import django_filters
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
 from assets.models import Location
@@ -15,6 +17,19 @@ FINISHED = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 
 # "123", "REQ-123", "req-000123", "#123": a request number.
 NUMBER = re.compile(r"^(?:req-|#)?0*(\d{1,9})$", re.IGNORECASE)
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """
+    ``true`` or ``false``, anything else a 400. django-filter's BooleanFilter
+    reads "perhaps" as "not given" instead of refusing it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -34,9 +49,10 @@ class RequestFilter(django_filters.FilterSet):
     created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
     due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
-    overdue = django_filters.BooleanFilter(
+    overdue = StrictBooleanFilter(
         method="filter_overdue",
-        help_text="Past their due date and not yet resolved, closed or cancelled.",
+        help_text="`true`: past their due date and not yet resolved, closed or cancelled; "
+        "`false`: the others.",
     )
     search = django_filters.CharFilter(
         method="filter_search",
@@ -54,7 +70,7 @@ class RequestFilter(django_filters.FilterSet):
         return queryset.filter(location__path__startswith=location.path)
 
     def filter_overdue(self, queryset, name, value):
-        if value is None:
+        if value in (None, ""):
             return queryset
         overdue = Q(due_at__lt=timezone.now()) & ~Q(status__in=FINISHED)
         return queryset.filter(overdue) if value else queryset.exclude(overdue)

@@ -142,7 +142,7 @@ class RequestSerializer(serializers.Serializer):
         return request_representation(instance, datetime_formatter())
 
     class Meta:
-        # The columns the representation reads, for ``.only()``.
+        # The values the representation reads (views.request_rows adds the details).
         columns = [
             "id",
             "number",
@@ -168,11 +168,6 @@ class RequestSerializer(serializers.Serializer):
             "asset__asset_tag",
             "location_id",
             "location__name",
-            *(
-                f"{relation}__{field}"
-                for relation, serializer in DETAIL_FIELDS.values()
-                for field in serializer.Meta.fields
-            ),
         ]
 
 
@@ -184,13 +179,17 @@ class RequestDetailSerializer(RequestSerializer):
         help_text="The statuses you may move it to now (POST …/transition/).",
     )
 
-    def to_representation(self, instance):
+    def to_representation(self, row):
         from requests_app.services import request_allowed_transitions
 
-        data = super().to_representation(instance)
+        data = super().to_representation(row)
+        # The workflow needs only these three facts of the request.
+        request = MaintenanceRequest(
+            status=row["status"], requester_id=row["requester_id"], assignee_id=row["assignee_id"]
+        )
         data["allowed_transitions"] = [
             str(status)
-            for status in request_allowed_transitions(instance, self.context["request"].user)
+            for status in request_allowed_transitions(request, self.context["request"].user)
         ]
         return data
 
@@ -211,56 +210,46 @@ def datetime_formatter():
     return format
 
 
-def _person(user):
-    if user is None:
+def _person(row, prefix):
+    pk = row[f"{prefix}_id"]
+    if pk is None:
         return None
-    return {"id": user.pk, "email": user.email, "full_name": user.full_name}
+    return {"id": pk, "email": row[f"{prefix}__email"], "full_name": row[f"{prefix}__full_name"]}
 
 
-def _details(request):
-    known = DETAIL_FIELDS.get(request.type)
-    if known is None:
-        return None
-    relation, serializer = known
-    # Joined by the selectors; a missing row reads as None without a query.
-    row = request._state.fields_cache.get(relation, False)
-    if row is False:
-        row = request.details
-    if row is None:
-        return None
-    data = {field: getattr(row, field) for field in serializer.Meta.fields}
-    if "reported_temperature" in data and data["reported_temperature"] is not None:
-        data["reported_temperature"] = str(data["reported_temperature"])
-    return data
-
-
-def request_representation(request: MaintenanceRequest, format_datetime) -> dict:
-    """The JSON of one request (see RequestSerializer for the documented shape)."""
-    asset, location = request.asset, request.location
+def request_representation(row: dict, format_datetime) -> dict:
+    """
+    The JSON of one request (see RequestSerializer for the documented shape)
+    from a row of ``views.request_rows``: plain values, no model instances.
+    """
+    asset_id, location_id = row["asset_id"], row["location_id"]
+    known = DETAIL_FIELDS.get(row["type"])
     data = {
-        "id": request.pk,
-        "number": request.number,
-        "reference": request.reference,
-        "title": request.title,
-        "description": request.description,
-        "type": request.type,
-        "priority": request.priority,
-        "status": request.status,
-        "requester": _person(request.requester),
-        "reporter_name": request.reporter_name,
-        "reporter_contact": request.reporter_contact,
-        "assignee": _person(request.assignee),
+        "id": row["id"],
+        "number": row["number"],
+        "reference": f"REQ-{row['number']:06d}",
+        "title": row["title"],
+        "description": row["description"],
+        "type": row["type"],
+        "priority": row["priority"],
+        "status": row["status"],
+        "requester": _person(row, "requester"),
+        "reporter_name": row["reporter_name"],
+        "reporter_contact": row["reporter_contact"],
+        "assignee": _person(row, "assignee"),
         "asset": None
-        if asset is None
-        else {"id": asset.pk, "name": asset.name, "asset_tag": asset.asset_tag},
-        "location": None if location is None else {"id": location.pk, "name": location.name},
-        "due_at": format_datetime(request.due_at),
-        "created": format_datetime(request.created),
-        "updated": format_datetime(request.updated),
+        if asset_id is None
+        else {"id": asset_id, "name": row["asset__name"], "asset_tag": row["asset__asset_tag"]},
+        "location": None
+        if location_id is None
+        else {"id": location_id, "name": row["location__name"]},
+        "due_at": format_datetime(row["due_at"]),
+        "created": format_datetime(row["created"]),
+        "updated": format_datetime(row["updated"]),
     }
     for field in STAMP_FIELDS:
-        data[field] = format_datetime(getattr(request, field))
-    data["details"] = _details(request)
+        data[field] = format_datetime(row[field])
+    data["details"] = None if known is None else row[f"{known[0]}_details"]
     return data
 
 
@@ -402,7 +391,14 @@ class HistoryEntrySerializer(serializers.Serializer):
 
     def to_representation(self, entry):
         format_datetime = datetime_formatter()
-        data = {"kind": entry.kind, "at": format_datetime(entry.at), "by": _person(entry.by)}
+        by = entry.by
+        data = {
+            "kind": entry.kind,
+            "at": format_datetime(entry.at),
+            "by": None
+            if by is None
+            else {"id": by.pk, "email": by.email, "full_name": by.full_name},
+        }
         names = (
             ("from_status", "to_status", "note")
             if entry.kind == "transition"
