@@ -167,11 +167,15 @@ def tenant_signup(
     admin_email: str,
     admin_password: str,
     plan: str = PlanCode.FREE,
+    status: str = Tenant.Status.TRIAL,
+    actor: str | None = None,
 ) -> Tenant:
     """
-    Self-service signup: a tenant in trial with its domain, schema, built-in
-    roles and first admin, marked onboarded. Atomic: any failure leaves no
-    tenant row, no domain and no schema.
+    Signup: a tenant (in trial, unless a platform admin chooses ``status``)
+    with its domain, schema, built-in roles and first admin, marked
+    onboarded. ``actor`` is who the audit log names: the new admin for
+    self-service signup, the platform admin otherwise. Atomic: any failure
+    leaves no tenant row, no domain and no schema.
     """
     from accounts.roles import BuiltinRole
     from accounts.services import roles_provision_defaults, user_create
@@ -188,9 +192,10 @@ def tenant_signup(
         name=organisation_name.strip(),
         subdomain=subdomain,
         plan=plan,
+        status=status,
         billing_email=admin_email,
         contact_name=admin_name.strip(),
-        actor=admin_email,
+        actor=actor or admin_email,
     )
     with tenant_context(tenant):
         roles = roles_provision_defaults()

@@ -9,9 +9,9 @@ so the audit log says who made it and that it came through the API.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.urls import path
-from django_tenants.utils import get_public_schema_name, tenant_context
+from django_tenants.utils import get_public_schema_name
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import mixins, permissions, status, viewsets
@@ -59,62 +59,16 @@ def _actor(request) -> str:
 _SIGNUP_FIELDS = {"organisation_name": "name"}
 
 
-@transaction.atomic
-def platform_tenant_create(
-    *,
-    name: str,
-    subdomain: str,
-    plan: str,
-    status: str,
-    admin_name: str,
-    admin_email: str,
-    admin_password: str,
-    actor: str,
-) -> Tenant:
-    """
-    What ``tenants.services.tenant_signup`` does (same checks, tenant, schema,
-    built-in roles, first admin, onboarded), with the platform admin as the
-    audited actor and a choice of status. tenant_signup takes no ``actor``
-    (it records the new admin's e-mail), hence this copy; it belongs in
-    tenants.services once tenant_signup grows ``actor`` and ``status``.
-    Atomic: a failure at any step leaves no tenant row, domain or schema.
-    """
-    from accounts.roles import BuiltinRole
-    from accounts.services import roles_provision_defaults, user_create
-
+def platform_tenant_create(*, name: str, actor: str, **fields) -> Tenant:
+    """tenants.services.tenant_signup, with its error keys named as this API names the fields."""
     try:
-        services.signup_validate(
-            organisation_name=name,
-            subdomain=subdomain,
-            admin_name=admin_name,
-            admin_email=admin_email,
-            admin_password=admin_password,
-            plan=plan,
-        )
+        return services.tenant_signup(organisation_name=name, actor=actor, **fields)
     except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            raise
         raise ValidationError(
             {_SIGNUP_FIELDS.get(field, field): messages for field, messages in error}
         ) from error
-    tenant = services.tenant_create(
-        name=name.strip(),
-        subdomain=subdomain,
-        plan=plan,
-        status=status,
-        billing_email=admin_email,
-        contact_name=admin_name.strip(),
-        actor=actor,
-    )
-    with tenant_context(tenant):
-        roles = roles_provision_defaults()
-        user_create(
-            email=admin_email,
-            password=admin_password,
-            full_name=admin_name.strip(),
-            roles=[roles[BuiltinRole.ADMIN]],
-        )
-    tenant.onboarded = True
-    tenant.save(update_fields=["onboarded", "updated"])
-    return tenant
 
 
 @extend_schema_view(

@@ -1,7 +1,6 @@
 """Serializers of the platform API (tenants.api.platform)."""
 
-from drf_spectacular.extensions import OpenApiViewExtension
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tenants import limits
@@ -139,32 +138,3 @@ class ChangePlanSerializer(serializers.Serializer):
 
 
 # --- The signup endpoint's schema -------------------------------------------------
-
-
-class SignupCreatedSerializer(serializers.Serializer):
-    subdomain = serializers.CharField()
-    status = serializers.CharField()
-    plan = serializers.CharField()
-    trial_ends = serializers.DateTimeField()
-    login_url = serializers.URLField()
-
-
-class SignupAPIViewSchema(OpenApiViewExtension):
-    """
-    The public urlconf's schema also covers ``POST /api/signup/``, a plain
-    APIView drf-spectacular cannot describe by itself (an error under
-    ``--fail-on-warn``). Described here, from outside, until signup.py says it.
-    """
-
-    target_class = "tenants.api.signup.SignupAPIView"
-
-    def view_replacement(self):
-        from tenants.api.signup import SignupSerializer
-
-        @extend_schema(
-            request=SignupSerializer, responses={201: SignupCreatedSerializer}, tags=["signup"]
-        )
-        class Described(self.target_class):
-            pass
-
-        return Described

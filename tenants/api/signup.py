@@ -1,6 +1,7 @@
 """The platform's public JSON signup endpoint."""
 
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +21,15 @@ class SignupSerializer(serializers.Serializer):
     plan = serializers.ChoiceField(choices=PlanCode.choices, default=PlanCode.FREE)
 
 
+class SignupCreatedSerializer(serializers.Serializer):
+    subdomain = serializers.CharField()
+    status = serializers.CharField()
+    plan = serializers.CharField()
+    trial_ends = serializers.DateTimeField(allow_null=True)
+    login_url = serializers.URLField()
+
+
+@extend_schema(request=SignupSerializer, responses={201: SignupCreatedSerializer}, tags=["signup"])
 class SignupAPIView(APIView):
     """Create an organisation; answers 201 with its address and login URL."""
 
