@@ -600,6 +600,7 @@ def test_non_admins_get_403_in_the_web_ui(alpha_client, staff, web_urls):
     for url in ("/settings/webhooks/", f"/settings/webhooks/{endpoint.pk}/"):
         assert alpha_client.get(url).status_code == 403
     assert alpha_client.post(f"/settings/webhooks/{endpoint.pk}/rotate-secret/").status_code == 403
+    assert alpha_client.get("/settings/webhooks/999999/").status_code == 403  # no 404 hint
 
 
 def test_anonymous_visitors_are_sent_to_log_in(alpha_client, web_urls):

@@ -44,7 +44,11 @@ class WebhookAdminMixin(LoginRequiredMixin):
             return render(
                 request, "webhooks/unavailable.html", {"message": error.messages[0]}, status=403
             )
+        self.load_object(**kwargs)
         return super().dispatch(request, *args, **kwargs)
+
+    def load_object(self, **kwargs):
+        """Fetch the page's object, once the user may see it (no 404 hints to others)."""
 
 
 class EndpointListView(WebhookAdminMixin, TemplateView):
@@ -69,9 +73,8 @@ class EndpointCreateView(WebhookAdminMixin, FormView):
 
 
 class EndpointMixin(WebhookAdminMixin):
-    def dispatch(self, request, *args, **kwargs):
+    def load_object(self, **kwargs):
         self.endpoint = get_object_or_404(WebhookEndpoint, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
 
 
 class EndpointDetailView(EndpointMixin, TemplateView):
@@ -128,11 +131,10 @@ class EndpointRotateSecretView(EndpointMixin, View):
 
 
 class DeliveryMixin(WebhookAdminMixin):
-    def dispatch(self, request, *args, **kwargs):
+    def load_object(self, **kwargs):
         self.delivery = get_object_or_404(
             WebhookDelivery.objects.select_related("endpoint"), pk=kwargs["pk"]
         )
-        return super().dispatch(request, *args, **kwargs)
 
 
 class DeliveryDetailView(DeliveryMixin, TemplateView):
