@@ -53,45 +53,78 @@ class LocationSmallSerializer(serializers.Serializer):
 # --- Type-specific details ---------------------------------------------------
 
 
-class ElectricalDetailsSerializer(serializers.ModelSerializer):
+class ElectricalDetailsInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = ElectricalDetails
         fields = ["voltage", "circuit", "hazard_present"]
 
 
-class PlumbingDetailsSerializer(serializers.ModelSerializer):
+class PlumbingDetailsInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlumbingDetails
         fields = ["leak_severity", "water_shutoff_needed", "fixture"]
 
 
-class HvacDetailsSerializer(serializers.ModelSerializer):
+class HvacDetailsInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = HvacDetails
         fields = ["system_type", "reported_temperature", "refrigerant_involved"]
 
 
+# In answers every field is there: read-only, hence required in the schema,
+# which is also what tells the three shapes of the oneOf apart.
+class ElectricalDetailsSerializer(ElectricalDetailsInputSerializer):
+    class Meta(ElectricalDetailsInputSerializer.Meta):
+        read_only_fields = ElectricalDetailsInputSerializer.Meta.fields
+
+
+class PlumbingDetailsSerializer(PlumbingDetailsInputSerializer):
+    class Meta(PlumbingDetailsInputSerializer.Meta):
+        read_only_fields = PlumbingDetailsInputSerializer.Meta.fields
+
+
+class HvacDetailsSerializer(HvacDetailsInputSerializer):
+    class Meta(HvacDetailsInputSerializer.Meta):
+        read_only_fields = HvacDetailsInputSerializer.Meta.fields
+
+
+# What each type's ``details`` are validated with when filing a request.
 DETAIL_SERIALIZERS = {
-    RequestType.ELECTRICAL: ElectricalDetailsSerializer,
-    RequestType.PLUMBING: PlumbingDetailsSerializer,
-    RequestType.HVAC: HvacDetailsSerializer,
+    RequestType.ELECTRICAL: ElectricalDetailsInputSerializer,
+    RequestType.PLUMBING: PlumbingDetailsInputSerializer,
+    RequestType.HVAC: HvacDetailsInputSerializer,
 }
-# type -> (relation on MaintenanceRequest, fields), for the fast representation.
+# type -> (relation on MaintenanceRequest, serializer), for the representation.
 DETAIL_FIELDS = {
     request_type: (DETAIL_RELATIONS[request_type], serializer)
     for request_type, serializer in DETAIL_SERIALIZERS.items()
 }
 
-DETAILS_SCHEMA = PolymorphicProxySerializer(
-    component_name="RequestDetails",
-    serializers=[ElectricalDetailsSerializer, PlumbingDetailsSerializer, HvacDetailsSerializer],
-    resource_type_field_name=None,
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="RequestDetails",
+        serializers=[ElectricalDetailsSerializer, PlumbingDetailsSerializer, HvacDetailsSerializer],
+        resource_type_field_name=None,
+    )
 )
-
-
-@extend_schema_field(DETAILS_SCHEMA)
 class DetailsField(serializers.JSONField):
     """The details object of the request's type (electrical, plumbing, hvac); null for general."""
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="RequestDetailsInput",
+        serializers=[
+            ElectricalDetailsInputSerializer,
+            PlumbingDetailsInputSerializer,
+            HvacDetailsInputSerializer,
+        ],
+        resource_type_field_name=None,
+    )
+)
+class DetailsInputField(serializers.JSONField):
+    """The details of the request's type: the fields of that type, each optional."""
 
 
 # --- Requests: reading -------------------------------------------------------
@@ -283,7 +316,7 @@ class RequestWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Location id; by default the asset's.",
     )
-    details = DetailsField(
+    details = DetailsInputField(
         required=False,
         allow_null=True,
         help_text="For electrical, plumbing and HVAC requests: the fields of that type.",
