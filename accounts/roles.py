@@ -28,6 +28,7 @@ BUILTIN_ROLE_PERMISSIONS = {
         "assets.*",
         "requests_app.*",
         "-requests_app.work_on_requests",
+        "webhooks.*",
     ],
     BuiltinRole.MANAGER: [
         "assets.*",

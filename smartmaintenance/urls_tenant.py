@@ -12,6 +12,7 @@ urlpatterns = [
     path("assets/", include("assets.urls")),
     path("requests/", include("requests_app.urls")),
     path("api/", include("smartmaintenance.api.urls")),
+    path("settings/webhooks/", include("webhooks.urls")),
     # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
     path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
 ]

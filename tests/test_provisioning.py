@@ -208,7 +208,7 @@ def test_a_copy_reproduces_every_kind_of_column_constraint_and_index(make_tenant
         ("ALTER SEQUENCE {schema}.accounts_user_id_seq INCREMENT BY 2", "sequences"),
         ("CREATE SEQUENCE {schema}.extra_seq", "sequences"),
         ("DELETE FROM {schema}.django_migrations WHERE app = 'accounts'", "migrations"),
-        ("DELETE FROM {schema}.auth_permission WHERE codename = 'add_user'", "permissions"),
+        ("DELETE FROM {schema}.auth_permission WHERE codename = 'add_contenttype'", "permissions"),
         (
             "CREATE FUNCTION {schema}.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
             "routines_and_types",

@@ -112,7 +112,10 @@ class WebhookDelivery(models.Model):
             models.Index(
                 fields=["next_attempt_at"],
                 name="webhooks_delivery_due",
-                condition=models.Q(status__in=["pending", "retrying"]),
+                # Spelt with OR, not IN: PostgreSQL prints an IN list back
+                # differently once copied, and tenant schemas are copies of the
+                # template (tenants/provisioning.py), compared in tests.
+                condition=models.Q(status="pending") | models.Q(status="retrying"),
             )
         ]
         permissions = [("replay_webhookdelivery", _("Can replay a webhook delivery"))]

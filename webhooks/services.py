@@ -35,10 +35,9 @@ from webhooks.models import WebhookDelivery, WebhookEndpoint, secret_generate
 
 logger = logging.getLogger(__name__)
 
-# Who may manage webhooks: holders of the app's own permission, or - until
-# the built-in Admin role includes "webhooks.*" - whoever may manage API keys
-# (the tenant's admins). Both are integration settings of the same weight.
-MANAGE_PERMISSIONS = ("webhooks.change_webhookendpoint", "accounts.add_apikey")
+# Who may manage webhooks: holders of the app's own permission (the built-in
+# Admin role has "webhooks.*"; custom roles may be given it).
+MANAGE_PERMISSIONS = ("webhooks.change_webhookendpoint",)
 
 SIGNATURE_HEADER = "X-SmartMaintenance-Signature"
 EVENT_HEADER = "X-SmartMaintenance-Event"
