@@ -414,6 +414,12 @@ def test_filters(people):
     assert get("overdue=false") == ["Alpha one", "Charlie three"]
     assert get("created_after=2000-01-01T00:00:00Z") == ["Alpha one", "Bravo two", "Charlie three"]
     assert get("created_before=2000-01-01T00:00:00Z") == []
+    # Offsets PostgreSQL would refuse (it stops at ±15:59) are read, in UTC.
+    assert get("created_after=2000-01-02T22:32:10%2B16:42") == [
+        "Alpha one",
+        "Bravo two",
+        "Charlie three",
+    ]
     assert get("due_before=" + timezone.now().isoformat().replace("+", "%2B")) == ["Bravo two"]
     assert get("search=bravo") == ["Bravo two"]
     assert get(f"search=REQ-{a.number:06d}") == ["Alpha one"]
@@ -441,6 +447,7 @@ def test_filters(people):
         ("location=abc", "location"),
         ("created_after=yesterday", "created_after"),
         ("due_before=2024-13-45", "due_before"),
+        ("due_after=0001-01-01T00:00:00%2B16:00", "due_after"),
         ("overdue=perhaps", "overdue"),
     ],
 )

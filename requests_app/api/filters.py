@@ -1,10 +1,13 @@
 """Filtering, search and ordering of the requests list (``GET /api/v1/requests/``)."""
 
+import datetime
 import re
 
 import django_filters
+from django import forms
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
@@ -17,6 +20,27 @@ FINISHED = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 
 # "123", "REQ-123", "req-000123", "#123": a request number.
 NUMBER = re.compile(r"^(?:req-|#)?0*(\d{1,9})$", re.IGNORECASE)
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """
+    An ISO 8601 date and time, handed to the database in UTC: Python takes
+    offsets up to ±23:59, PostgreSQL only up to ±15:59 (and would answer
+    "+16:42" with a server error).
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:  # year 1 or 9999 moved past the calendar's edge
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -45,10 +69,10 @@ class RequestFilter(django_filters.FilterSet):
         method="filter_location",
         help_text="Location id; requests at any location inside it count too.",
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    due_after = UtcIsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = UtcIsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
     overdue = StrictBooleanFilter(
         method="filter_overdue",
         help_text="`true`: past their due date and not yet resolved, closed or cancelled; "
