@@ -205,6 +205,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # The worker would otherwise load the tenant row for every single task.
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
+# Redis hands an unacknowledged task to another worker after the visibility
+# timeout (1 h by default); webhook retries wait up to 6 h, so allow longer.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 8 * 3600}
 
 # --- Stripe (dj-stripe) --------------------------------------------------------
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)

@@ -2,6 +2,7 @@ from django.contrib.auth.models import Group
 from rest_framework import serializers
 
 from accounts.models import APIKey, User
+from requests_app.models import Trade
 
 
 class RoleSerializer(serializers.ModelSerializer):
@@ -30,7 +31,13 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = ["is_active", "date_joined"]
 
 
-class UserCreateSerializer(UserSerializer):
+class UserWriteSerializer(UserSerializer):
+    """What creating or changing a user takes; answers use UserSerializer."""
+
+    trades = serializers.ListField(
+        child=serializers.ChoiceField(choices=Trade.choices), required=False, default=list
+    )
+    is_active = serializers.BooleanField(required=False, default=True)
     password = serializers.CharField(
         write_only=True,
         required=False,
@@ -41,6 +48,7 @@ class UserCreateSerializer(UserSerializer):
 
     class Meta(UserSerializer.Meta):
         fields = [*UserSerializer.Meta.fields, "password"]
+        read_only_fields = ["date_joined"]
 
 
 class MeSerializer(serializers.ModelSerializer):

@@ -1,12 +1,13 @@
 from django.contrib.auth.models import Group
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts import api_keys
+from accounts import api_keys, services
 from accounts.api import serializers
 from accounts.models import User
-from accounts.services import user_create
+from requests_app.selectors import user_trades
 from smartmaintenance.api.permissions import HasModelPermission
 
 
@@ -33,9 +34,17 @@ class UserViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The organisation's staff. Creating one counts against the plan's user limit."""
+    """
+    The organisation's staff, for its admins: the same rules as the Users
+    page (accounts.services). A user with a role other than Requester takes a
+    seat of the plan's user limit. Users are deactivated (`is_active`), never
+    deleted; nobody can deactivate themselves or remove the last active Admin.
+    """
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     queryset = User.objects.prefetch_related("groups", "trades").order_by("email")
     permission_classes = [*viewsets.GenericViewSet.permission_classes, AdminOnly]
@@ -44,23 +53,46 @@ class UserViewSet(
     ordering_fields = ["email", "full_name", "date_joined"]
 
     def get_serializer_class(self):
-        if self.action == "create":
-            return serializers.UserCreateSerializer
+        if self.action in ("create", "partial_update"):
+            return serializers.UserWriteSerializer
         return serializers.UserSerializer
+
+    def _answer(self, user, status_code=status.HTTP_200_OK):
+        body = serializers.UserSerializer(self.get_queryset().get(pk=user.pk)).data
+        return Response(body, status=status_code)
 
     @extend_schema(responses={201: serializers.UserSerializer})
     def create(self, request):
-        serializer = serializers.UserCreateSerializer(data=request.data)
+        serializer = serializers.UserWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = user_create(
+        user = services.user_invite(
             email=data["email"],
             password=data.get("password"),
             full_name=data.get("full_name", ""),
             roles=data.get("groups", []),
+            trades=data.get("trades", []),
         )
-        body = serializers.UserSerializer(self.get_queryset().get(pk=user.pk)).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return self._answer(user, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: serializers.UserSerializer})
+    def partial_update(self, request, pk=None):
+        user = self.get_object()
+        serializer = serializers.UserWriteSerializer(user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "email" in data and data["email"].lower() != user.email:
+            raise ValidationError({"email": ["An e-mail address cannot be changed."]})
+        services.user_update(
+            user=user,
+            by=request.user,
+            full_name=data.get("full_name", user.full_name),
+            roles=data["groups"] if "groups" in data else list(user.groups.all()),
+            is_active=data.get("is_active", user.is_active),
+            trades=data["trades"] if "trades" in data else user_trades(user),
+            password=data.get("password"),
+        )
+        return self._answer(user)
 
 
 class RoleViewSet(viewsets.ReadOnlyModelViewSet):

@@ -381,9 +381,10 @@ class ScheduleViewSet(ReadCreateUpdateViewSet):
         Tick a checklist item of one of the schedule's occurrences, for
         whoever may see its request. Idempotent: the first completion is kept.
         """
+        schedule = self.get_object()  # a 404 for any id that is not one, e.g. "null"
         item = (
             ChecklistItem.objects.select_related("occurrence__request")
-            .filter(pk=item_pk, occurrence__schedule_id=pk)
+            .filter(pk=item_pk, occurrence__schedule=schedule)
             .first()
         )
         if item is None or not request_is_visible_to(item.occurrence.request, request.user):
