@@ -105,3 +105,15 @@ def test_changing_a_user_follows_the_users_page_rules(alpha, api_for):
     refused = client.patch(f"/api/v1/users/{admin.pk}/", {"is_active": False})
     assert (refused.status_code, list(refused.json()["fields"])) == (400, ["is_active"])
     assert client.put(f"/api/v1/users/{tess['id']}/", {}).status_code == 405
+
+
+def test_ids_of_another_tenant_never_reach_its_users_or_keys(alpha, beta, api_for):
+    alpha_client, alpha_admin, alpha_key = api_for(alpha, email="ada@alpha-only.example")
+    beta_client, _beta_admin, _beta_key = api_for(beta)
+    for path in (f"/api/v1/users/{alpha_admin.pk}/", f"/api/v1/api-keys/{alpha_key.pk}/"):
+        response = beta_client.get(path)
+        assert response.status_code in (200, 404)
+        assert "alpha-only" not in response.content.decode()
+    listed = beta_client.get("/api/v1/users/").content.decode()
+    assert "alpha-only" not in listed
+    assert "alpha-only" in alpha_client.get("/api/v1/users/").content.decode()
