@@ -1,4 +1,5 @@
 from django.apps import AppConfig, apps
+from django.conf import settings
 from django.db import connection
 from django.db.models.signals import post_migrate
 
@@ -22,10 +23,15 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        # Sent once the last tenant app is migrated, after auth has created its
-        # permissions (auth's receiver was connected first).
+        # post_migrate is sent per app, in INSTALLED_APPS order, and auth
+        # creates each app's permissions on it (its receiver was connected
+        # first). Listening for the last tenant app means every permission a
+        # built-in role names exists by then.
+        last_tenant_app = [
+            config for config in apps.get_app_configs() if config.name in settings.TENANT_APPS
+        ][-1]
         post_migrate.connect(
             builtin_roles_update,
-            sender=apps.get_app_config("requests_app"),
+            sender=last_tenant_app,
             dispatch_uid="accounts.builtin_roles_update",
         )

@@ -25,7 +25,7 @@ def user_list_with_permission(permission: str) -> QuerySet[User]:
 
 # The apps whose permissions a custom role may hold: the product's own and
 # auth (who may manage roles). Not contenttypes, sessions or third-party apps.
-ROLE_PERMISSION_APPS = ("accounts", "auth", "assets", "requests_app")
+ROLE_PERMISSION_APPS = ("accounts", "auth", "assets", "requests_app", "webhooks")
 
 # The two permissions the request workflow keys on (see requests_app.selectors),
 # shown first and explained on the role form.

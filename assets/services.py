@@ -107,9 +107,19 @@ def _snapshot(asset: Asset) -> dict[str, str]:
     return {field: _audit_value(asset, field) for field in ASSET_FIELDS}
 
 
+def _refuse_retiring_here(status) -> None:
+    # Retiring is its own step (asset_retire), which the audit trail records as such.
+    if status == AssetStatus.RETIRED:
+        raise ValidationError(
+            {"status": _("Retire an asset with its own action, not by editing its status.")},
+            code="retire_separately",
+        )
+
+
 @transaction.atomic
 def asset_create(*, name: str, asset_tag: str, user=None, **fields) -> Asset:
     """Create an asset; counts against the plan's asset limit."""
+    _refuse_retiring_here(fields.get("status"))
     asset = Asset(name=name, asset_tag=asset_tag, **fields)
     asset.full_clean()
     limits.reserve(current_tenant(), limits.Resource.ASSETS)
@@ -132,6 +142,8 @@ def asset_update(*, asset: Asset, user, data: dict, action=AssetChange.Action.UP
     # ModelForm may already have changed; the lock keeps two editors' trails
     # in order.
     stored = _locked(Asset, asset.pk)
+    if action != AssetChange.Action.RETIRED and stored.status != AssetStatus.RETIRED:
+        _refuse_retiring_here(data.get("status"))
     before = _snapshot(stored)
     for field, value in data.items():
         setattr(stored, field, value)

@@ -53,6 +53,8 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 from accounts.models import APIKey, User  # noqa: E402
 from accounts.roles import BuiltinRole  # noqa: E402
 from assets.models import Asset, Location  # noqa: E402
+from requests_app.api.serializers import DETAIL_FIELDS as API_DETAIL_FIELDS  # noqa: E402
+from requests_app.api.serializers import RequestSerializer  # noqa: E402
 from requests_app.models import (  # noqa: E402
     ElectricalDetails,
     HvacDetails,
@@ -76,48 +78,15 @@ API_URL = f"/api/v1/requests/?page_size={PAGE}"
 BASELINE_URL = "/bench/baseline/"
 PREFETCH_URL = "/bench/baseline-prefetch/"
 
-# The baseline's columns: the same facts the API's representation carries.
+# The baseline's columns: the same facts the API's representation carries,
+# read from the API's own lists so the two cannot drift apart.
 BASELINE_FIELDS = [
-    "id",
-    "number",
-    "title",
-    "description",
-    "type",
-    "priority",
-    "status",
-    "reporter_name",
-    "reporter_contact",
-    "due_at",
-    "created",
-    "updated",
-    "triaged_at",
-    "assigned_at",
-    "started_at",
-    "on_hold_at",
-    "resolved_at",
-    "closed_at",
-    "cancelled_at",
-    "reopened_at",
-    "requester_id",
-    "requester__email",
-    "requester__full_name",
-    "assignee_id",
-    "assignee__email",
-    "assignee__full_name",
-    "asset_id",
-    "asset__name",
-    "asset__asset_tag",
-    "location_id",
-    "location__name",
-    "electrical__voltage",
-    "electrical__circuit",
-    "electrical__hazard_present",
-    "plumbing__leak_severity",
-    "plumbing__water_shutoff_needed",
-    "plumbing__fixture",
-    "hvac__system_type",
-    "hvac__reported_temperature",
-    "hvac__refrigerant_involved",
+    *RequestSerializer.Meta.columns,
+    *(
+        f"{relation}__{name}"
+        for relation, serializer in API_DETAIL_FIELDS.values()
+        for name in serializer.Meta.fields
+    ),
 ]
 
 

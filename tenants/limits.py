@@ -132,6 +132,11 @@ def has_feature(tenant, feature) -> bool:
     return feature in get_plan(tenant.plan).features
 
 
+def features_enabled(tenant) -> list[str]:
+    """The features ``tenant`` has: its plan's, with the platform's overrides applied."""
+    return [feature.value for feature in Feature if has_feature(tenant, feature)]
+
+
 def require_feature(tenant, feature) -> None:
     if not has_feature(tenant, feature):
         raise FeatureNotInPlan(tenant, feature)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
 from tenants.plans import PlanCode
+from tenants.validators import validate_feature_overrides
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
 
@@ -55,6 +56,7 @@ class Tenant(TenantMixin):
         default=dict,
         blank=True,
         help_text=_('Features turned on or off regardless of the plan, e.g. {"api_access": true}.'),
+        validators=[validate_feature_overrides],
     )
     settings = models.JSONField(_("settings"), default=dict, blank=True)
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import (
     get_public_schema_name,
     schema_context,
@@ -158,6 +159,11 @@ def signup_validate(
         raise ValidationError(errors)
 
 
+# What a platform admin may start an organisation in: a trial, as self-service
+# signup, or active (a signed contract).
+SIGNUP_STATUSES = (Tenant.Status.TRIAL, Tenant.Status.ACTIVE)
+
+
 @transaction.atomic
 def tenant_signup(
     *,
@@ -180,6 +186,10 @@ def tenant_signup(
     from accounts.roles import BuiltinRole
     from accounts.services import roles_provision_defaults, user_create
 
+    if status not in SIGNUP_STATUSES:
+        raise ValidationError(
+            {"status": _("A new organisation starts in trial or active.")}, code="invalid_status"
+        )
     signup_validate(
         organisation_name=organisation_name,
         subdomain=subdomain,

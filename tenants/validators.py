@@ -3,6 +3,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from tenants.plans import Feature
+
 SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 SUBDOMAIN_MIN_LENGTH = 3
 SUBDOMAIN_MAX_LENGTH = 63
@@ -42,3 +44,18 @@ def validate_subdomain(value: str) -> None:
             code="reserved",
             params={"value": value},
         )
+
+
+def validate_feature_overrides(value) -> None:
+    """Overrides name plan features (tenants.plans.Feature) and turn them on or off."""
+    if not isinstance(value, dict):
+        raise ValidationError(_('Give an object such as {"api_access": true}.'), code="invalid")
+    unknown = sorted(set(value) - set(Feature.values))
+    if unknown:
+        raise ValidationError(
+            _("Unknown feature(s): %(unknown)s. Choose from: %(known)s."),
+            code="unknown_feature",
+            params={"unknown": ", ".join(unknown), "known": ", ".join(Feature.values)},
+        )
+    if not all(isinstance(enabled, bool) for enabled in value.values()):
+        raise ValidationError(_("Each feature is turned on or off: true or false."), code="invalid")

@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from assets.maintenance import SCHEDULE_FIELDS
 from assets.models import (
     Asset,
     AssetChange,
@@ -20,6 +21,7 @@ from assets.models import (
     ScheduledOccurrence,
 )
 from assets.selectors import location_tree
+from assets.services import ASSET_FIELDS
 from requests_app.models import Attachment
 
 # --- Locations -------------------------------------------------------------------
@@ -145,7 +147,7 @@ class AssetSerializer(serializers.ModelSerializer):
 
 
 class AssetInputSerializer(serializers.ModelSerializer):
-    """The writable fields. ``status`` cannot be set to retired here: use ``retire``."""
+    """The fields assets.services writes. ``status`` cannot become retired here: use ``retire``."""
 
     location = serializers.PrimaryKeyRelatedField(
         queryset=location_tree(), allow_null=True, required=False
@@ -156,30 +158,8 @@ class AssetInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Asset
-        fields = [
-            "name",
-            "asset_tag",
-            "status",
-            "category",
-            "location",
-            "parent",
-            "manufacturer",
-            "model",
-            "serial_number",
-            "install_date",
-            "warranty_expiry",
-            "notes",
-            "photo",
-        ]
+        fields = list(ASSET_FIELDS)
         extra_kwargs = {"photo": {"required": False}}
-
-    def validate_status(self, value):
-        # Retiring is its own action, with its own audit entry and rules.
-        if value == Asset.Status.RETIRED:
-            raise serializers.ValidationError(
-                "Use POST /api/v1/assets/{id}/retire/ to retire an asset."
-            )
-        return value
 
 
 class AssetChangeSerializer(serializers.ModelSerializer):
@@ -281,20 +261,7 @@ class ScheduleInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MaintenanceSchedule
-        fields = [
-            "asset",
-            "title",
-            "description",
-            "request_type",
-            "priority",
-            "recurrence",
-            "interval",
-            "weekday",
-            "day_of_month",
-            "starts_on",
-            "active",
-            "steps",
-        ]
+        fields = ["asset", *SCHEDULE_FIELDS, "steps"]
 
 
 class ScheduleUpdateSerializer(ScheduleInputSerializer):

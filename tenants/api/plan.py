@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants import limits
-from tenants.plans import Feature
 
 
 class PlanSerializer(serializers.Serializer):
@@ -22,7 +21,7 @@ class PlanSerializer(serializers.Serializer):
     api_rate = serializers.SerializerMethodField(help_text='Per API key, e.g. "600/min".')
 
     def get_features(self, tenant) -> list[str]:
-        return [feature.value for feature in Feature if limits.has_feature(tenant, feature)]
+        return limits.features_enabled(tenant)
 
     @extend_schema_field(
         {

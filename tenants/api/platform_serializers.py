@@ -1,11 +1,13 @@
 """Serializers of the platform API (tenants.api.platform)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tenants import limits
 from tenants.models import Tenant
 from tenants.plans import Feature, PlanCode
+from tenants.validators import validate_feature_overrides
 
 USAGE_SCHEMA = {
     "type": "object",
@@ -54,7 +56,7 @@ class TenantSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_features(self, tenant) -> list[str]:
-        return [feature.value for feature in Feature if limits.has_feature(tenant, feature)]
+        return limits.features_enabled(tenant)
 
 
 class TenantDetailSerializer(TenantSerializer):
@@ -100,11 +102,6 @@ class TenantCreateSerializer(serializers.Serializer):
     admin_email = serializers.EmailField()
     admin_password = serializers.CharField(write_only=True, trim_whitespace=False)
 
-    def validate_status(self, value):
-        if value not in (Tenant.Status.TRIAL, Tenant.Status.ACTIVE):
-            raise serializers.ValidationError("A new tenant starts as `trial` or `active`.")
-        return value
-
 
 class TenantUpdateSerializer(serializers.Serializer):
     """Limit and feature overrides. Omitted fields stay as they are."""
@@ -120,12 +117,12 @@ class TenantUpdateSerializer(serializers.Serializer):
     )
 
     def validate_feature_overrides(self, value):
-        unknown = sorted(set(value) - set(Feature.values))
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown feature(s): {', '.join(unknown)}. "
-                f"Choose from: {', '.join(Feature.values)}."
-            )
+        # The model's own rule, checked here too so that one answer lists
+        # every field at fault (the service would stop at the first).
+        try:
+            validate_feature_overrides(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
         return value
 
 
