@@ -149,7 +149,10 @@ def cleanup(tenant_ids, schemas):
                 **{f"{relation.field.name}__in": tenant_ids}
             ).delete()
         Tenant.objects.filter(pk__in=tenant_ids).delete()
-        for schema_name in schemas:
+    # One transaction per schema: dropping them all at once takes a lock per
+    # table of every schema, more than PostgreSQL's default lock table holds.
+    for schema_name in schemas:
+        with transaction.atomic():
             schema_drop(schema_name)
     print(f"cleaned up {len(tenant_ids)} tenants and {len(schemas)} schemas")
 

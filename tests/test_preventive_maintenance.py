@@ -27,14 +27,13 @@ from assets.maintenance import (
     schedule_update,
 )
 from assets.models import (
-    AssetStatus,
     ChecklistItem,
     MaintenanceSchedule,
     Recurrence,
     ScheduledOccurrence,
     Weekday,
 )
-from assets.services import asset_create, asset_update
+from assets.services import asset_create, asset_retire
 from requests_app.models import MaintenanceRequest
 from tenants.limits import FeatureNotInPlan
 from tenants.models import DeletedTenant, Tenant
@@ -209,7 +208,7 @@ def test_schedule_steps_are_kept_in_order_and_replaced_on_update(boiler):
 
 
 def test_a_retired_asset_takes_no_schedule(boiler):
-    asset_update(asset=boiler, user=None, data={"status": AssetStatus.RETIRED})
+    asset_retire(asset=boiler, user=None)
     boiler.refresh_from_db()
     with pytest.raises(ValidationError, match="retired"):
         weekly(boiler)
@@ -286,7 +285,7 @@ def test_inactive_schedules_and_retired_assets_are_left_alone(boiler):
     weekly(boiler, active=False)
     pump = asset_create(name="Pump", asset_tag="P-001")
     weekly(pump)
-    asset_update(asset=pump, user=None, data={"status": AssetStatus.RETIRED})
+    asset_retire(asset=pump, user=None)
     assert preventive_requests_generate(now=noon(date(2026, 3, 15))).created == []
     assert not MaintenanceRequest.objects.exists()
 
