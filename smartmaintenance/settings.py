@@ -82,6 +82,9 @@ HAS_MULTI_TYPE_TENANTS = False
 # (tenants/routing.py): the bound, at most 5 s, for a suspension, plan change or
 # domain change to reach the other workers; the worker that saves it knows at once.
 TENANT_ROUTING_CACHE_SECONDS = 3
+# New tenants' schemas copied from the template ahead of time, for signups to
+# take at once instead of waiting ~100 ms for a copy (tenants/provisioning.py).
+TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -207,7 +210,15 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
 # Redis hands an unacknowledged task to another worker after the visibility
 # timeout (1 h by default); webhook retries wait up to 6 h, so allow longer.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 8 * 3600}
+# Tasks are queued from requests after commit (webhooks, spare schemas): with
+# the broker down, one quick retry rather than kombu's default of seconds of
+# them, for what is queued is also swept up later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 8 * 3600,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+}
 
 # --- Stripe (dj-stripe) --------------------------------------------------------
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)

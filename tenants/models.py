@@ -210,3 +210,25 @@ class TenantAuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.created:%Y-%m-%d %H:%M} {self.actor}: {self.action} {self.tenant_name}"
+
+
+class SpareSchema(models.Model):
+    """
+    A copy of the template schema made ahead of time, waiting for a new
+    tenant to take it (see tenants.provisioning).
+    """
+
+    name = models.CharField(_("schema name"), max_length=63, unique=True)
+    template_oid = models.PositiveBigIntegerField(
+        _("template oid"),
+        help_text=_("The template schema's oid when copied: a rebuilt template has another."),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("spare schema")
+        verbose_name_plural = _("spare schemas")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.name

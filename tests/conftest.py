@@ -5,6 +5,7 @@ transaction that is rolled back, schema changes included. See tests/README.md.
 """
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -42,6 +43,15 @@ class TenantClient(Client):
     def force_login(self, user, backend=None):
         with tenant_context(self.tenant):
             super().force_login(user, backend)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_spare_schemas():
+    """
+    New tenants copy the template, and send no Celery task after commit to
+    top up a pool of spare schemas; the tests of that pool fill their own.
+    """
+    settings.TENANT_SPARE_SCHEMAS = 0
 
 
 @pytest.fixture(scope="session")

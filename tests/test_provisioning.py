@@ -1,34 +1,40 @@
 """
 Fast provisioning: a tenant schema copied from the template is the same, in
 every catalog detail that matters, as one built by running the migrations, and
-the template follows the migrations on disk.
+the template follows the migrations on disk. Spare schemas, copied ahead of
+time, are taken by new tenants, put back when a creation fails, and dropped
+with the template that they were copied from.
 
 One test here runs every tenant migration (about 35 s); everything else is
 cheap.
 """
 
 import re
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from django.db.models import Max
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 from psycopg2 import sql
 
 from accounts.models import User
 from accounts.services import user_create
-from tenants import provisioning
-from tenants.models import Tenant
+from smartmaintenance.celery import app as celery_app
+from tenants import provisioning, schema_copy
+from tenants.models import SpareSchema, Tenant
 from tenants.provisioning import (
     TEMPLATE_SCHEMA,
-    TemplateNotCopyable,
     schema_create,
+    spares_fill,
     template_ensure,
     template_is_current,
 )
+from tenants.schema_copy import SchemaNotCopyable
 
 pytestmark = pytest.mark.django_db
 
@@ -261,7 +267,7 @@ def test_a_template_with_an_object_the_copy_cannot_make_fails_loudly(make_tenant
         "CREATE VIEW {schema}.staff AS SELECT email FROM {schema}.accounts_user", TEMPLATE_SCHEMA
     )
 
-    with pytest.raises(TemplateNotCopyable, match="view staff"):
+    with pytest.raises(SchemaNotCopyable, match="view staff"):
         make_tenant("viewless")
 
     assert not Tenant.objects.filter(subdomain="viewless").exists()
@@ -276,15 +282,62 @@ def test_a_template_with_an_object_the_copy_cannot_make_fails_loudly(make_tenant
         ("CREATE SEQUENCE {schema}.counter", "sequence counter"),
         ("GRANT SELECT ON {schema}.accounts_user TO PUBLIC", "privileges"),
         ("COMMENT ON INDEX {schema}.accounts_user_pkey IS 'x'", "comment on index"),
+        ("CREATE DOMAIN {schema}.positive AS integer CHECK (VALUE > 0)", "type positive"),
+        ('CREATE COLLATION {schema}.bytewise FROM "C"', "collation bytewise"),
     ],
 )
 def test_the_copy_names_each_object_it_cannot_make(statement, named):
     execute(statement, TEMPLATE_SCHEMA)
 
-    with pytest.raises(TemplateNotCopyable, match=named):
+    with pytest.raises(SchemaNotCopyable, match=named):
         schema_create("t_never_made")
 
     assert not schema_exists("t_never_made")
+
+
+def test_what_a_copy_reads_of_the_catalogs_does_not_grow_with_the_tenants(db):
+    # A whole scan of pg_class or pg_constraint would read every tenant's
+    # tables, making each new tenant's copy slower than the last; looking the
+    # template's objects up by index reads the same rows however many there are.
+    _catalog_rows_scanned_by_a_copy()  # the first one fills caches
+    before = _catalog_rows_scanned_by_a_copy()
+
+    for number in range(5):
+        schema_create(f"t_crowd_{number}")
+
+    after = _catalog_rows_scanned_by_a_copy()
+    assert after <= before, (before, after)
+
+
+# The catalogs holding rows for every table of every tenant schema.
+CATALOGS_WITH_ROWS_PER_TABLE = [
+    "pg_class",
+    "pg_attribute",
+    "pg_attrdef",
+    "pg_constraint",
+    "pg_index",
+    "pg_depend",
+    "pg_description",
+    "pg_type",
+    "pg_sequence",
+    "pg_trigger",
+]
+
+
+def _catalog_rows_scanned_by_a_copy():
+    """Rows of those catalogs that working out a copy reads by sequential scans."""
+    counted = """
+        SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_xact_sys_tables
+         WHERE relname = ANY(%s)
+    """
+    with schema_context("public"), connection.cursor() as cursor:
+        cursor.execute(counted, [CATALOGS_WITH_ROWS_PER_TABLE])
+        (before,) = cursor.fetchone()
+        assert schema_copy._copy_statements(cursor, TEMPLATE_SCHEMA)
+        cursor.execute("SELECT set_config('search_path', 'public', true)")
+        cursor.execute(counted, [CATALOGS_WITH_ROWS_PER_TABLE])
+        (after,) = cursor.fetchone()
+    return after - before
 
 
 def test_a_schema_name_taken_in_another_case_is_refused(db):
@@ -315,6 +368,8 @@ def test_a_stale_template_is_rebuilt_and_a_copy_equals_the_freshly_migrated_resu
 ):
     # Copied from the template as the session built it.
     copied = make_tenant("copied")
+    spares_fill(1)
+    (spare,) = SpareSchema.objects.all()
     # A migration on disk that the template lacks, as after a deploy.
     execute(
         "DELETE FROM {schema}.django_migrations WHERE app = %s AND name = %s",
@@ -330,6 +385,9 @@ def test_a_stale_template_is_rebuilt_and_a_copy_equals_the_freshly_migrated_resu
     assert template_ensure() is True
 
     assert template_is_current()
+    # Spares copied from the old template go with it.
+    assert not SpareSchema.objects.exists()
+    assert not schema_exists(spare.name)
     migrated = describe(TEMPLATE_SCHEMA)
     assert ("accounts", "0001_initial") in migrated["migrations"]
     assert_same_schema(describe(copied.schema_name), migrated)
@@ -345,3 +403,84 @@ def test_a_stale_template_is_rebuilt_and_a_copy_equals_the_freshly_migrated_resu
     # Checked once per process: no second rebuild, nor a second look.
     assert template_ensure() is False
     assert_same_schema(describe(make_tenant("after-rebuild").schema_name), migrated)
+
+
+# Spare schemas: copies made ahead of time, renamed for a new tenant.
+
+
+def test_a_new_tenant_takes_a_spare_schema_which_equals_the_template(make_tenant):
+    assert spares_fill(2) == 2
+    spares = list(SpareSchema.objects.values_list("name", flat=True))
+
+    tenant = make_tenant("spared")
+
+    assert list(SpareSchema.objects.values_list("name", flat=True)) == spares[1:]
+    assert not schema_exists(spares[0])
+    assert_same_schema(describe(tenant.schema_name), describe(TEMPLATE_SCHEMA))
+    with tenant_context(tenant):
+        assert user_create(email="first@spared.example", password="x-Secret-123").pk == 1
+
+
+def test_a_failed_creation_puts_the_spare_back(db):
+    spares_fill(1)
+    (spare,) = SpareSchema.objects.all()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        schema_create("t_doomed")
+        assert not SpareSchema.objects.exists()
+        raise RuntimeError("a later step of the signup failed")
+
+    assert SpareSchema.objects.get() == spare
+    assert schema_exists(spare.name)
+    assert not schema_exists("t_doomed")
+
+
+def test_a_spare_copied_from_an_older_template_is_not_taken(db):
+    spares_fill(1)
+    SpareSchema.objects.update(template_oid=1)
+    (stale,) = SpareSchema.objects.all()
+
+    schema_create("t_fresh")
+
+    assert schema_exists("t_fresh")
+    assert SpareSchema.objects.get() == stale
+    # Filling ignores it too: it does not count towards the pool.
+    assert spares_fill(1) == 1
+
+
+def test_filling_stops_at_the_pool_size(db):
+    assert spares_fill(2) == 2
+    assert spares_fill(2) == 0
+    assert spares_fill(3) == 1
+    assert SpareSchema.objects.count() == 3
+    assert all(schema_exists(spare.name) for spare in SpareSchema.objects.all())
+
+
+def test_a_new_tenant_has_the_pool_topped_up_after_commit(
+    settings, make_tenant, django_capture_on_commit_callbacks
+):
+    settings.TENANT_SPARE_SCHEMAS = 2
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            make_tenant("topping")
+    finally:
+        celery_app.conf.task_always_eager = previous
+
+    assert SpareSchema.objects.count() == 2
+
+
+def test_the_template_command_fills_the_pool(db):
+    out = StringIO()
+
+    call_command("tenant_template", spares=2, stdout=out)
+
+    assert "up to date" in out.getvalue()
+    assert "2 new spare schema(s)" in out.getvalue()
+    assert SpareSchema.objects.count() == 2
+
+
+def test_the_template_command_refuses_a_negative_pool(db):
+    with pytest.raises(CommandError, match="--spares"):
+        call_command("tenant_template", spares=-1)
