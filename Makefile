@@ -8,7 +8,7 @@ PLATFORM_ADMIN_EMAIL ?= admin@localhost
 PLATFORM_ADMIN_PASSWORD ?= platform-pass-2024
 export PLATFORM_ADMIN_EMAIL PLATFORM_ADMIN_PASSWORD
 
-.PHONY: setup migrate run test lint format
+.PHONY: setup browser migrate run test lint format
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 setup: $(STAMP)
+
+# Debian's Chromium, which tests/test_browser.py drives through Playwright.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium package for the browser tests"; \
+	  sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
 
 migrate: setup
 	$(PY) manage.py migrate_schemas --shared
@@ -32,7 +41,7 @@ run: migrate
 	@echo
 	$(PY) manage.py runserver 0.0.0.0:8000
 
-test: setup
+test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
