@@ -7,12 +7,14 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
+        # Through the service, so that createsuperuser run in a tenant's schema
+        # (django-tenants' tenant_command or create_tenant_superuser) meets the
+        # same checks as the web UI and the API, the plan's user limit included.
+        from accounts.services import user_create
+
         if not email:
             raise ValueError("The e-mail address must be set.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
-        user.set_password(password)
-        user.save(using=self._db)
-        return user
+        return user_create(email=email, password=password, **extra_fields)
 
     def create_user(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", False)

@@ -1,11 +1,14 @@
 """The plan catalogue and the single limit/feature gate."""
 
 import datetime as dt
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django_tenants.utils import tenant_context
 
+from accounts.models import User
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
 from assets.services import asset_create
@@ -79,6 +82,35 @@ def test_user_limit_names_the_limit_and_requesters_are_free(make_tenant):
     assert requester.pk is not None
     assert tenant.usage_stats()["users"] == {"used": 3, "limit": 3}
     assert not tenant.can_add_user()
+
+
+def test_createsuperuser_in_a_tenant_meets_the_user_limit(make_tenant, monkeypatch):
+    # What django-tenants' tenant_command createsuperuser runs: the command
+    # with the connection in the tenant's schema.
+    tenant = make_tenant("delta")  # free: 3 users
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Super-pass-2024")
+    with tenant_context(tenant):
+        for number in range(2):
+            user_create(email=f"staff{number}@delta.example", password=None)
+        call_command(
+            "createsuperuser",
+            interactive=False,
+            email="boss@delta.example",
+            full_name="Boss",
+            stdout=StringIO(),
+        )
+
+        with pytest.raises(CommandError, match="allows 3 users"):
+            call_command(
+                "createsuperuser",
+                interactive=False,
+                email="boss2@delta.example",
+                full_name="Boss Two",
+                stdout=StringIO(),
+            )
+
+        assert User.objects.get(email="boss@delta.example").is_superuser
+        assert not User.objects.filter(email="boss2@delta.example").exists()
 
 
 def test_asset_limit(make_tenant):
