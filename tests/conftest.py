@@ -4,6 +4,8 @@ schema and two tenants, ``alpha`` and ``beta``. Every test runs inside a
 transaction that is rolled back, schema changes included. See tests/README.md.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -11,8 +13,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
-from tenants.models import Tenant
-from tenants.services import public_tenant_ensure, tenant_create
+from tenants.models import DeletedTenant, Tenant
+from tenants.services import public_tenant_ensure, tenant_create, tenant_delete
 
 SESSION_TENANTS = {"alpha": "Alpha Works", "beta": "Beta Buildings"}
 
@@ -111,6 +113,56 @@ def make_tenant(db):
             return tenant_create(name=name or subdomain.title(), subdomain=subdomain, **fields)
 
     return make
+
+
+def _run_in_own_connection(function, *args):
+    def target():
+        try:
+            return function(*args)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(target).result()
+
+
+@pytest.fixture
+def in_own_connection():
+    """
+    ``in_own_connection(function, *args)`` runs ``function`` in a new thread,
+    so on a connection of its own, in autocommit: what it writes is committed
+    and seen by other threads, unlike what the test's transaction holds.
+    """
+    return _run_in_own_connection
+
+
+@pytest.fixture
+def committed_tenant(db):
+    """
+    Create an active tenant outside the test's transaction, for threads with
+    connections of their own to work in; it is deleted, tombstone included,
+    when the test ends.
+    """
+    made = []
+
+    def make(subdomain, **fields):
+        def create():
+            return tenant_create(
+                name=subdomain.title(), subdomain=subdomain, status=Tenant.Status.ACTIVE, **fields
+            )
+
+        made.append(_run_in_own_connection(create))
+        return made[-1]
+
+    yield make
+    for tenant in made:
+        _run_in_own_connection(_delete_with_tombstone, tenant)
+
+
+def _delete_with_tombstone(tenant):
+    tenant_delete(tenant=tenant, actor="test")
+    with schema_context(get_public_schema_name()):
+        DeletedTenant.objects.filter(schema_name=tenant.schema_name).delete()
 
 
 @pytest.fixture(autouse=True)

@@ -9,11 +9,10 @@ which the test deletes again.
 """
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.db import connection, connections
+from django.db import connections
 from django.test.testcases import LiveServerThread
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect, sync_playwright
@@ -93,7 +92,9 @@ def test_the_signup_page_says_at_once_whether_a_subdomain_is_free(site, page):
     expect(status).to_have_class("ok")
 
 
-def test_a_signup_in_the_browser_ends_on_the_new_organisations_dashboard(site, page):
+def test_a_signup_in_the_browser_ends_on_the_new_organisations_dashboard(
+    site, page, in_own_connection
+):
     subdomain = f"browser-{uuid.uuid4().hex[:8]}"
     page.goto(f"http://localhost:{site}/signup/")
     page.get_by_label("Organisation name").fill("Browser Builders")
@@ -124,16 +125,3 @@ def delete_committed_tenant(subdomain):
         for tenant in Tenant.objects.filter(subdomain=subdomain):
             tenant_delete(tenant=tenant, actor="test")
             DeletedTenant.objects.filter(schema_name=tenant.schema_name).delete()
-
-
-def in_own_connection(function, *args):
-    """Run ``function`` in a new thread, so it has its own, autocommitting connection."""
-
-    def target():
-        try:
-            return function(*args)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(target).result()

@@ -17,7 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import tenant_context
 
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
@@ -37,36 +37,11 @@ from requests_app.services import (
     request_update,
     requests_close_resolved,
 )
-from tenants.models import DeletedTenant, Tenant
-from tenants.services import tenant_create, tenant_delete, tenant_update
+from tenants.services import tenant_update
 
 
 class RolledBack(Exception):
     pass
-
-
-# As in tests/test_requests_concurrency.py: threads with their own connections.
-def in_own_connection(function, *args):
-    def target():
-        try:
-            return function(*args)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(target).result()
-
-
-def make_committed_tenant(subdomain):
-    tenant = tenant_create(name=subdomain.title(), subdomain=subdomain, status=Tenant.Status.ACTIVE)
-    tenant_update(tenant=tenant, actor="test", max_requests_per_month=None)
-    return tenant
-
-
-def delete_committed_tenant(tenant):
-    tenant_delete(tenant=tenant, actor="test")
-    with schema_context("public"):
-        DeletedTenant.objects.filter(schema_name=tenant.schema_name).delete()
 
 
 @pytest.fixture
@@ -245,50 +220,47 @@ def test_a_window_not_on_a_month_reads_the_rows(people):
 
 
 @pytest.mark.django_db
-def test_concurrent_steps_lose_no_update():
+def test_concurrent_steps_lose_no_update(committed_tenant, in_own_connection):
     """Steps on requests in the same rollup row, in parallel, some rolling back."""
     parallel = 12
-    tenant = in_own_connection(make_committed_tenant, "rollup-concurrency")
-    try:
+    tenant = committed_tenant("rollup-concurrency", plan="premium")
 
-        def setup():
+    def setup():
+        with tenant_context(tenant):
+            roles = roles_provision_defaults()
+            manager = user_create(
+                email="m@rollup.example", password=None, roles=[roles[BuiltinRole.MANAGER]]
+            )
+            ids = [request_create(title=f"R{n}").pk for n in range(parallel)]
+            return manager, ids
+
+    manager, ids = in_own_connection(setup)
+    start = threading.Barrier(parallel)
+
+    def triage(n):
+        try:
             with tenant_context(tenant):
-                roles = roles_provision_defaults()
-                manager = user_create(
-                    email="m@rollup.example", password=None, roles=[roles[BuiltinRole.MANAGER]]
-                )
-                ids = [request_create(title=f"R{n}").pk for n in range(parallel)]
-                return manager, ids
+                request = MaintenanceRequest.objects.get(pk=ids[n])
+                start.wait()
+                with transaction.atomic():
+                    request_transition(request, "triaged", manager)
+                    if n % 4 == 0:
+                        raise RolledBack
+        except RolledBack:
+            pass
+        finally:
+            connection.close()
 
-        manager, ids = in_own_connection(setup)
-        start = threading.Barrier(parallel)
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(triage, range(parallel)))
 
-        def triage(n):
-            try:
-                with tenant_context(tenant):
-                    request = MaintenanceRequest.objects.get(pk=ids[n])
-                    start.wait()
-                    with transaction.atomic():
-                        request_transition(request, "triaged", manager)
-                        if n % 4 == 0:
-                            raise RolledBack
-            except RolledBack:
-                pass
-            finally:
-                connection.close()
+    def check():
+        with tenant_context(tenant):
+            kept = rollup_rows()
+            dashboard_rollup_rebuild()
+            return kept, rollup_rows()
 
-        with ThreadPoolExecutor(parallel) as pool:
-            list(pool.map(triage, range(parallel)))
-
-        def check():
-            with tenant_context(tenant):
-                kept = rollup_rows()
-                dashboard_rollup_rebuild()
-                return kept, rollup_rows()
-
-        kept, recounted = in_own_connection(check)
-        assert kept == recounted
-        statuses = {key[1]: value[0] for key, value in kept[0].items()}
-        assert statuses == {"new": 3, "triaged": 9}
-    finally:
-        in_own_connection(delete_committed_tenant, tenant)
+    kept, recounted = in_own_connection(check)
+    assert kept == recounted
+    statuses = {key[1]: value[0] for key, value in kept[0].items()}
+    assert statuses == {"new": 3, "triaged": 9}

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import tenant_context
 
 from accounts.models import User
 from accounts.services import user_create
@@ -18,38 +18,12 @@ from assets.services import asset_create
 from requests_app.models import MaintenanceRequest
 from requests_app.services import request_create
 from tenants.limits import PlanLimitReached
-from tenants.models import DeletedTenant, Tenant
-from tenants.services import tenant_create, tenant_delete, tenant_update
+from tenants.services import tenant_update
 
 pytestmark = pytest.mark.django_db
 
 PARALLEL = 20
 LIMIT = 5
-
-
-def in_own_connection(function, *args):
-    """Run ``function`` in a new thread, so it has its own, autocommitting connection."""
-
-    def target():
-        try:
-            return function(*args)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(target).result()
-
-
-def make_committed_tenant(subdomain, limit_field):
-    tenant = tenant_create(name=subdomain.title(), subdomain=subdomain, status=Tenant.Status.ACTIVE)
-    tenant_update(tenant=tenant, actor="test", **{limit_field: LIMIT})
-    return tenant
-
-
-def delete_committed_tenant(tenant):
-    tenant_delete(tenant=tenant, actor="test")
-    with schema_context("public"):
-        DeletedTenant.objects.filter(schema_name=tenant.schema_name).delete()
 
 
 CASES = {
@@ -64,38 +38,38 @@ CASES = {
 
 
 @pytest.mark.parametrize("resource", list(CASES))
-def test_parallel_creations_at_limit_minus_one_leave_exactly_the_limit(resource):
+def test_parallel_creations_at_limit_minus_one_leave_exactly_the_limit(
+    resource, committed_tenant, in_own_connection
+):
     limit_field, model, create = CASES[resource]
-    tenant = in_own_connection(make_committed_tenant, f"race-{resource}", limit_field)
-    try:
+    tenant = committed_tenant(f"race-{resource}")
+    in_own_connection(lambda: tenant_update(tenant=tenant, actor="test", **{limit_field: LIMIT}))
 
-        def prefill():
+    def prefill():
+        with tenant_context(tenant):
+            for n in range(LIMIT - 1):
+                create(f"pre{n}")
+
+    in_own_connection(prefill)
+    start = threading.Barrier(PARALLEL)
+
+    def attempt(n):
+        try:
             with tenant_context(tenant):
-                for n in range(LIMIT - 1):
-                    create(f"pre{n}")
+                start.wait()
+                create(n)
+            return "created"
+        except PlanLimitReached:
+            return "refused"
+        finally:
+            connection.close()
 
-        in_own_connection(prefill)
-        start = threading.Barrier(PARALLEL)
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        outcomes = list(pool.map(attempt, range(PARALLEL)))
 
-        def attempt(n):
-            try:
-                with tenant_context(tenant):
-                    start.wait()
-                    create(n)
-                return "created"
-            except PlanLimitReached:
-                return "refused"
-            finally:
-                connection.close()
+    def count():
+        with tenant_context(tenant):
+            return model.objects.count()
 
-        with ThreadPoolExecutor(PARALLEL) as pool:
-            outcomes = list(pool.map(attempt, range(PARALLEL)))
-
-        def count():
-            with tenant_context(tenant):
-                return model.objects.count()
-
-        assert sorted(outcomes) == ["created"] + ["refused"] * (PARALLEL - 1)
-        assert in_own_connection(count) == LIMIT
-    finally:
-        in_own_connection(delete_committed_tenant, tenant)
+    assert sorted(outcomes) == ["created"] + ["refused"] * (PARALLEL - 1)
+    assert in_own_connection(count) == LIMIT

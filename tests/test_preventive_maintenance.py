@@ -15,7 +15,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import tenant_context
 
 from accounts.services import user_create
 from assets.maintenance import (
@@ -36,8 +36,8 @@ from assets.models import (
 from assets.services import asset_create, asset_retire
 from requests_app.models import MaintenanceRequest
 from tenants.limits import FeatureNotInPlan
-from tenants.models import DeletedTenant, Tenant
-from tenants.services import tenant_create, tenant_delete, tenant_update
+from tenants.models import Tenant
+from tenants.services import tenant_update
 
 
 def noon(day: date) -> datetime:
@@ -403,62 +403,38 @@ def test_command_refuses_an_unknown_subdomain(pm):
 PARALLEL = 6
 
 
-def in_own_connection(function, *args):
-    """Run ``function`` in a new thread, so it has its own, autocommitting connection."""
+def test_concurrent_runs_never_duplicate(committed_tenant, in_own_connection):
+    tenant = committed_tenant("pm-race", plan="premium")
 
-    def target():
-        try:
-            return function(*args)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(target).result()
-
-
-@pytest.mark.django_db
-def test_concurrent_runs_never_duplicate():
     def setup():
-        tenant = tenant_create(
-            name="Race", subdomain="pm-race", plan="premium", status=Tenant.Status.ACTIVE
-        )
         with tenant_context(tenant):
             asset = asset_create(name="Boiler", asset_tag="B-001")
             schedule_create(
                 asset=asset, title="Daily", recurrence=Recurrence.DAYS, starts_on=date(2026, 3, 1)
             )
-        return tenant
 
-    def teardown(tenant):
-        tenant_delete(tenant=tenant, actor="test")
-        with schema_context("public"):
-            DeletedTenant.objects.filter(schema_name=tenant.schema_name).delete()
+    in_own_connection(setup)
+    start = threading.Barrier(PARALLEL)
 
-    tenant = in_own_connection(setup)
-    try:
-        start = threading.Barrier(PARALLEL)
-
-        def run(_n):
-            try:
-                with tenant_context(tenant):
-                    start.wait()
-                    report = preventive_requests_generate(now=noon(date(2026, 3, 10)))
-                    return [occurrence.due_on for occurrence in report.created]
-            finally:
-                connection.close()
-
-        with ThreadPoolExecutor(PARALLEL) as pool:
-            created = [due for run_dates in pool.map(run, range(PARALLEL)) for due in run_dates]
-
-        def stored():
+    def run(_n):
+        try:
             with tenant_context(tenant):
-                return (
-                    sorted(ScheduledOccurrence.objects.values_list("due_on", flat=True)),
-                    MaintenanceRequest.objects.count(),
-                )
+                start.wait()
+                report = preventive_requests_generate(now=noon(date(2026, 3, 10)))
+                return [occurrence.due_on for occurrence in report.created]
+        finally:
+            connection.close()
 
-        expected = [date(2026, 3, day) for day in range(1, 11)]
-        assert sorted(created) == expected
-        assert in_own_connection(stored) == (expected, 10)
-    finally:
-        in_own_connection(teardown, tenant)
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        created = [due for run_dates in pool.map(run, range(PARALLEL)) for due in run_dates]
+
+    def stored():
+        with tenant_context(tenant):
+            return (
+                sorted(ScheduledOccurrence.objects.values_list("due_on", flat=True)),
+                MaintenanceRequest.objects.count(),
+            )
+
+    expected = [date(2026, 3, day) for day in range(1, 11)]
+    assert sorted(created) == expected
+    assert in_own_connection(stored) == (expected, 10)

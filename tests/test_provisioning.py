@@ -10,6 +10,8 @@ cheap.
 """
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
 
 import pytest
@@ -446,6 +448,36 @@ def test_a_spare_copied_from_an_older_template_is_not_taken(db):
     assert SpareSchema.objects.get() == stale
     # Filling ignores it too: it does not count towards the pool.
     assert spares_fill(1) == 1
+
+
+def test_parallel_new_tenants_each_take_a_spare_of_their_own(committed_tenant, in_own_connection):
+    in_own_connection(spares_fill, 3)
+    spares = in_own_connection(lambda: list(SpareSchema.objects.values_list("name", flat=True)))
+    start = threading.Barrier(5)
+
+    def make(number):
+        start.wait()
+        return committed_tenant(f"spare-race-{number}").schema_name
+
+    try:
+        with ThreadPoolExecutor(5) as pool:
+            schemas = list(pool.map(make, range(5)))
+
+        def left():
+            return (
+                SpareSchema.objects.count(),
+                [schema_exists(name) for name in spares + schemas],
+            )
+
+        # Three took a spare each and two copied the template.
+        assert in_own_connection(left) == (0, [False] * 3 + [True] * 5)
+        # Described on connections of their own: the test's transaction would
+        # keep locks on the schemas that their deletion at the end waits for.
+        template = in_own_connection(describe, TEMPLATE_SCHEMA)
+        for schema_name in schemas:
+            assert_same_schema(in_own_connection(describe, schema_name), template)
+    finally:
+        in_own_connection(provisioning.spares_drop)
 
 
 def test_filling_stops_at_the_pool_size(db):
