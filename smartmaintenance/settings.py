@@ -213,6 +213,11 @@ CELERY_TASK_TENANT_CACHE_SECONDS = 30
 # Tasks are queued from requests after commit (webhooks, spare schemas): with
 # the broker down, one quick retry rather than kombu's default of seconds of
 # them, for what is queued is also swept up later.
+# For `celery -A smartmaintenance beat`: tops the spare-schema pool up even when
+# signups have not reached a worker (broker down, worker restarted).
+CELERY_BEAT_SCHEDULE = {
+    "spare-schemas-fill": {"task": "tenants.tasks.spare_schemas_fill", "schedule": 60.0},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 8 * 3600,
     "max_retries": 1,

@@ -37,6 +37,7 @@ from tenants.provisioning import (
     template_is_current,
 )
 from tenants.schema_copy import SchemaNotCopyable
+from tenants.tasks import spare_schemas_fill
 
 pytestmark = pytest.mark.django_db
 
@@ -516,3 +517,15 @@ def test_the_template_command_fills_the_pool(db):
 def test_the_template_command_refuses_a_negative_pool(db):
     with pytest.raises(CommandError, match="--spares"):
         call_command("tenant_template", spares=-1)
+
+
+def test_beat_tops_the_pool_up_with_a_task_that_exists():
+    (entry,) = (
+        entry
+        for entry in celery_app.conf.beat_schedule.values()
+        if entry["task"].endswith("spare_schemas_fill")
+    )
+
+    assert entry["task"] == spare_schemas_fill.name
+    assert entry["task"] in celery_app.tasks
+    assert entry["schedule"] <= 60
