@@ -13,8 +13,14 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from accounts.services import roles_provision_defaults, user_create
 from tenants.models import DeletedTenant, Tenant
-from tenants.services import public_tenant_ensure, tenant_create, tenant_delete
+from tenants.services import (
+    public_tenant_ensure,
+    tenant_create,
+    tenant_delete,
+    tenant_update,
+)
 
 SESSION_TENANTS = {"alpha": "Alpha Works", "beta": "Beta Buildings"}
 
@@ -163,6 +169,27 @@ def _delete_with_tombstone(tenant):
     tenant_delete(tenant=tenant, actor="test")
     with schema_context(get_public_schema_name()):
         DeletedTenant.objects.filter(schema_name=tenant.schema_name).delete()
+
+
+@pytest.fixture
+def make_people(db):
+    """
+    ``make_people(tenant, ann=BuiltinRole.REQUESTER, ...)``: one user per name,
+    ``<name>@<subdomain>.example`` with that built-in role, created in the
+    current schema (the tenant's), after lifting the tenant's user limit.
+    """
+
+    def make(tenant, **role_by_name):
+        tenant_update(tenant=tenant, actor="test", max_users=None)
+        roles = roles_provision_defaults()
+        return {
+            name: user_create(
+                email=f"{name}@{tenant.subdomain}.example", password=None, roles=[roles[role]]
+            )
+            for name, role in role_by_name.items()
+        }
+
+    return make
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 
 from accounts.roles import BuiltinRole
-from accounts.services import roles_provision_defaults, user_create
+from accounts.services import user_create
 from assets.services import asset_create
 from requests_app.attachments import MAX_ATTACHMENT_SIZE
 from requests_app.models import Attachment
@@ -25,23 +25,16 @@ def media(settings, tmp_path):
     return Path(settings.MEDIA_ROOT)
 
 
-def make_people(tenant):
-    tenant_update(tenant=tenant, actor="test", max_users=None)
-    roles = roles_provision_defaults()
-    domain = f"{tenant.subdomain}.example"
-    return {
-        name: user_create(email=f"{name}@{domain}", password=None, roles=[roles[role]])
-        for name, role in [
-            ("manager", BuiltinRole.MANAGER),
-            ("tech", BuiltinRole.TECHNICIAN),
-            ("tech2", BuiltinRole.TECHNICIAN),
-        ]
-    }
+STAFF = {
+    "manager": BuiltinRole.MANAGER,
+    "tech": BuiltinRole.TECHNICIAN,
+    "tech2": BuiltinRole.TECHNICIAN,
+}
 
 
 @pytest.fixture
-def people(alpha):
-    return make_people(alpha)
+def people(alpha, make_people):
+    return make_people(alpha, **STAFF)
 
 
 @pytest.fixture
@@ -151,7 +144,7 @@ def test_users_without_view_asset_cannot_upload(alpha_client, media, alpha, asse
     assert not Attachment.objects.exists()
 
 
-def test_beta_cannot_fetch_alphas_attachment(alpha_client, media, people, asset):
+def test_beta_cannot_fetch_alphas_attachment(alpha_client, media, people, asset, make_people):
     beta = Tenant.objects.get(subdomain="beta")
     alpha_client.force_login(people["manager"])
     upload_to(alpha_client, asset, "manual.pdf", PDF)
@@ -164,7 +157,7 @@ def test_beta_cannot_fetch_alphas_attachment(alpha_client, media, people, asset)
 
     # ...and as a signed-in beta manager with the same rights:
     with tenant_context(beta):
-        beta_manager = make_people(beta)["manager"]
+        beta_manager = make_people(beta, **STAFF)["manager"]
     beta_client.force_login(beta_manager)
     signed_in = beta_client.get(url)
 

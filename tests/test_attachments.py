@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 from PIL import Image
 
 from accounts.roles import BuiltinRole
-from accounts.services import roles_provision_defaults, user_create
+from accounts.services import user_create
 from assets.services import asset_create
 from requests_app.attachments import (
     MAX_ATTACHMENT_SIZE,
@@ -20,7 +20,6 @@ from requests_app.attachments import (
 )
 from requests_app.models import Attachment
 from requests_app.services import request_create
-from tenants.services import tenant_update
 
 
 def png_bytes(colour="red") -> bytes:
@@ -42,24 +41,17 @@ def media(settings, tmp_path):
     return Path(settings.MEDIA_ROOT)
 
 
-def make_people(tenant):
-    tenant_update(tenant=tenant, actor="test", max_users=None)
-    roles = roles_provision_defaults()
-    domain = f"{tenant.subdomain}.example"
-    return {
-        name: user_create(email=f"{name}@{domain}", password=None, roles=[roles[role]])
-        for name, role in [
-            ("manager", BuiltinRole.MANAGER),
-            ("tech", BuiltinRole.TECHNICIAN),
-            ("ann", BuiltinRole.REQUESTER),
-            ("bob", BuiltinRole.REQUESTER),
-        ]
-    }
+STAFF = {
+    "manager": BuiltinRole.MANAGER,
+    "tech": BuiltinRole.TECHNICIAN,
+    "ann": BuiltinRole.REQUESTER,
+    "bob": BuiltinRole.REQUESTER,
+}
 
 
 @pytest.fixture
-def people(alpha):
-    return make_people(alpha)
+def people(alpha, make_people):
+    return make_people(alpha, **STAFF)
 
 
 @pytest.fixture
@@ -317,11 +309,11 @@ def test_a_requester_cannot_reach_another_requesters_attachments(
 
 
 def test_an_alpha_attachment_id_is_never_served_by_beta(
-    alpha, beta, alpha_client, beta_client, media
+    alpha, beta, alpha_client, beta_client, media, make_people
 ):
     # Both tenant fixtures switch the connection; say which schema each step is in.
     with tenant_context(alpha):
-        alpha_people = make_people(alpha)
+        alpha_people = make_people(alpha, **STAFF)
         alpha_request = request_create(title="Alpha leak", requester=alpha_people["ann"])
         alpha_attachment = attachment_create(
             file=upload("alpha.txt", b"alpha's plan"),
@@ -329,7 +321,7 @@ def test_an_alpha_attachment_id_is_never_served_by_beta(
             request=alpha_request,
         )
     with tenant_context(beta):
-        beta_people = make_people(beta)
+        beta_people = make_people(beta, **STAFF)
         assert not Attachment.objects.exists()
     beta_client.force_login(beta_people["manager"])
 

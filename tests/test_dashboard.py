@@ -19,7 +19,6 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.roles import BuiltinRole
-from accounts.services import roles_provision_defaults, user_create
 from assets.services import asset_create
 from requests_app import dashboard
 from requests_app.dashboard_views import dashboard_view
@@ -37,26 +36,22 @@ NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def people(alpha):
+def people(alpha, make_people):
     # Paris, so that a request filed on 28 February at 23:30 UTC is a March one.
     tenant_update(
         tenant=alpha,
         actor="test",
-        max_users=None,
         max_assets=None,
         max_requests_per_month=None,
         timezone="Europe/Paris",
     )
-    roles = roles_provision_defaults()
-    return {
-        name: user_create(email=f"{name}@alpha.example", password=None, roles=[roles[role]])
-        for name, role in [
-            ("manager", BuiltinRole.MANAGER),
-            ("tech", BuiltinRole.TECHNICIAN),
-            ("ann", BuiltinRole.REQUESTER),
-            ("bob", BuiltinRole.REQUESTER),
-        ]
-    }
+    return make_people(
+        alpha,
+        manager=BuiltinRole.MANAGER,
+        tech=BuiltinRole.TECHNICIAN,
+        ann=BuiltinRole.REQUESTER,
+        bob=BuiltinRole.REQUESTER,
+    )
 
 
 def filed(created, **fields):

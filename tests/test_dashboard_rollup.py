@@ -45,25 +45,21 @@ class RolledBack(Exception):
 
 
 @pytest.fixture
-def people(alpha):
+def people(alpha, make_people):
     tenant_update(
         tenant=alpha,
         actor="test",
-        max_users=None,
         max_assets=None,
         max_requests_per_month=None,
         timezone="Europe/Paris",
     )
-    roles = roles_provision_defaults()
-    return {
-        name: user_create(email=f"{name}@alpha.example", password=None, roles=[roles[role]])
-        for name, role in [
-            ("manager", BuiltinRole.MANAGER),
-            ("tech", BuiltinRole.TECHNICIAN),
-            ("tech2", BuiltinRole.TECHNICIAN),
-            ("ann", BuiltinRole.REQUESTER),
-        ]
-    }
+    return make_people(
+        alpha,
+        manager=BuiltinRole.MANAGER,
+        tech=BuiltinRole.TECHNICIAN,
+        tech2=BuiltinRole.TECHNICIAN,
+        ann=BuiltinRole.REQUESTER,
+    )
 
 
 def filed_at(moment, **fields):

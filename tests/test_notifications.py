@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from accounts.models import NotificationPreference
 from accounts.roles import BuiltinRole
-from accounts.services import roles_provision_defaults, user_create
 from requests_app.models import MaintenanceRequest, SlaBreachNotice
 from requests_app.notifications import (
     notification_preferences_get,
@@ -32,24 +31,19 @@ from requests_app.services import (
     request_transition,
     request_update,
 )
-from tenants.services import tenant_update
 
 
 @pytest.fixture
-def people(alpha):
-    tenant_update(tenant=alpha, actor="test", max_users=None)
-    roles = roles_provision_defaults()
-    return {
-        name: user_create(email=f"{name}@alpha.example", password=None, roles=[roles[role]])
-        for name, role in [
-            ("admin", BuiltinRole.ADMIN),
-            ("manager", BuiltinRole.MANAGER),
-            ("tech", BuiltinRole.TECHNICIAN),
-            ("tech2", BuiltinRole.TECHNICIAN),
-            ("ann", BuiltinRole.REQUESTER),
-            ("bob", BuiltinRole.REQUESTER),
-        ]
-    }
+def people(alpha, make_people):
+    return make_people(
+        alpha,
+        admin=BuiltinRole.ADMIN,
+        manager=BuiltinRole.MANAGER,
+        tech=BuiltinRole.TECHNICIAN,
+        tech2=BuiltinRole.TECHNICIAN,
+        ann=BuiltinRole.REQUESTER,
+        bob=BuiltinRole.REQUESTER,
+    )
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.roles import BuiltinRole
-from accounts.services import roles_provision_defaults, user_create
 from assets.services import asset_create, location_create
 from requests_app.models import (
     ElectricalDetails,
@@ -36,7 +35,6 @@ from requests_app.services import (
     user_trades_set,
 )
 from tenants.models import Tenant
-from tenants.services import tenant_update
 
 
 @pytest.fixture
@@ -49,28 +47,20 @@ class Boom(Exception):
     pass
 
 
-def make_people(tenant):
-    tenant_update(tenant=tenant, actor="test", max_users=None)
-    roles = roles_provision_defaults()
-    domain = tenant.subdomain
-
-    def make(name, role):
-        return user_create(email=f"{name}@{domain}.example", password=None, roles=[roles[role]])
-
-    return {
-        "admin": make("admin", BuiltinRole.ADMIN),
-        "manager": make("manager", BuiltinRole.MANAGER),
-        "electrician": make("electrician", BuiltinRole.TECHNICIAN),
-        "plumber": make("plumber", BuiltinRole.TECHNICIAN),
-        "newcomer": make("newcomer", BuiltinRole.TECHNICIAN),
-        "ann": make("ann", BuiltinRole.REQUESTER),
-        "bob": make("bob", BuiltinRole.REQUESTER),
-    }
+STAFF = {
+    "admin": BuiltinRole.ADMIN,
+    "manager": BuiltinRole.MANAGER,
+    "electrician": BuiltinRole.TECHNICIAN,
+    "plumber": BuiltinRole.TECHNICIAN,
+    "newcomer": BuiltinRole.TECHNICIAN,
+    "ann": BuiltinRole.REQUESTER,
+    "bob": BuiltinRole.REQUESTER,
+}
 
 
 @pytest.fixture
-def people(alpha):
-    return make_people(alpha)
+def people(alpha, make_people):
+    return make_people(alpha, **STAFF)
 
 
 def assign(request, to, by):
@@ -409,10 +399,10 @@ def test_auto_close_days_are_per_tenant_and_can_be_turned_off(alpha, people):
     assert request.status == "closed"
 
 
-def test_close_resolved_requests_command_is_idempotent(alpha, other, people):
+def test_close_resolved_requests_command_is_idempotent(alpha, other, people, make_people):
     request = resolved_request(people, timezone.now() - timedelta(days=8))
     with tenant_context(other):
-        beta_people = make_people(other)
+        beta_people = make_people(other, **STAFF)
         beta_request = resolved_request(beta_people, timezone.now() - timedelta(days=1))
 
     first, second = io.StringIO(), io.StringIO()
@@ -433,14 +423,14 @@ def test_close_resolved_requests_command_is_idempotent(alpha, other, people):
 # --- isolation -------------------------------------------------------------------------
 
 
-def test_alphas_requests_are_invisible_in_beta(alpha, other, people, filed):
+def test_alphas_requests_are_invisible_in_beta(alpha, other, people, filed, make_people):
     alpha_numbers = set(MaintenanceRequest.objects.values_list("number", flat=True))
     assert alpha_numbers == {1, 2, 3, 4, 5}
     with tenant_context(other):
         assert not MaintenanceRequest.objects.exists()
         assert not RequestTransition.objects.exists()
         assert not RequestChange.objects.exists()
-        beta_admin = make_people(other)["admin"]
+        beta_admin = make_people(other, **STAFF)["admin"]
         assert not request_list_visible_to(beta_admin).exists()
         assert request_create(title="Beta's own").number == 1
     assert set(MaintenanceRequest.objects.values_list("number", flat=True)) == alpha_numbers

@@ -3,24 +3,18 @@
 import pytest
 
 from accounts.roles import BuiltinRole
-from accounts.services import roles_provision_defaults, user_create
 from requests_app.models import MaintenanceRequest, RequestComment
-from tenants.services import tenant_update
 
 
 @pytest.fixture
-def people(alpha):
-    tenant_update(tenant=alpha, actor="test", max_users=None)
-    roles = roles_provision_defaults()
-    return {
-        name: user_create(email=f"{name}@alpha.example", password=None, roles=[roles[role]])
-        for name, role in [
-            ("manager", BuiltinRole.MANAGER),
-            ("tech", BuiltinRole.TECHNICIAN),
-            ("ann", BuiltinRole.REQUESTER),
-            ("bob", BuiltinRole.REQUESTER),
-        ]
-    }
+def people(alpha, make_people):
+    return make_people(
+        alpha,
+        manager=BuiltinRole.MANAGER,
+        tech=BuiltinRole.TECHNICIAN,
+        ann=BuiltinRole.REQUESTER,
+        bob=BuiltinRole.REQUESTER,
+    )
 
 
 def test_a_requester_files_a_request_and_a_manager_moves_it_on(alpha, alpha_client, people):
