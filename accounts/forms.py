@@ -8,6 +8,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import APIKey, User
 from accounts.selectors import WORKFLOW_PERMISSIONS, role_assignable_permissions, role_is_builtin
 from requests_app.models import Trade
 
@@ -84,15 +85,6 @@ class UserUpdateForm(forms.Form):
         help_text=_("Leave empty to keep the current one."),
     )
 
-    @classmethod
-    def initial_for(cls, user) -> dict:
-        return {
-            "full_name": user.full_name,
-            "roles": list(user.groups.all()),
-            "trades": [trade.trade for trade in user.trades.all()],
-            "is_active": user.is_active,
-        }
-
 
 class PermissionChoiceField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
@@ -138,9 +130,7 @@ class APIKeyForm(forms.Form):
         label=_("Name"), max_length=100, help_text=_("What uses it, e.g. “Zapier” or “BMS sync”.")
     )
     access = forms.ChoiceField(
-        label=_("Access"),
-        choices=[("read_only", _("Read only")), ("read_write", _("Read and write"))],
-        initial="read_only",
+        label=_("Access"), choices=APIKey.Access, initial=APIKey.Access.READ_ONLY
     )
     user = forms.ModelChoiceField(
         label=_("Acts as"),
@@ -155,6 +145,4 @@ class APIKeyForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from accounts.models import User
-
         self.fields["user"].queryset = User.objects.filter(is_active=True)

@@ -17,6 +17,7 @@ from requests_app.notifications import (
     notification_preferences_get,
     notification_preferences_update,
 )
+from smartmaintenance.forms import add_service_error
 from tenants import limits
 from tenants.plans import Feature
 
@@ -52,15 +53,6 @@ def notification_preferences(request):
 # --- Tenant admin: users and roles ---------------------------------------------------
 # Guarded by Django permissions (the built-in Admin role holds accounts.* and
 # auth.*); a signed-in user without them gets 403. Every write is a service.
-
-
-def add_service_error(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, on its field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field, field_messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class UserListView(PermissionRequiredMixin, TemplateView):
@@ -105,7 +97,7 @@ class UserUpdateView(PermissionRequiredMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
-        return UserUpdateForm.initial_for(self.user)
+        return selectors.user_settings(self.user)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(edited_user=self.user, **kwargs)

@@ -20,15 +20,7 @@ from assets.qr import qr_png, qr_svg
 from assets.throttles import AssetReportRateThrottle
 from requests_app import attachments
 from requests_app.selectors import user_is_lead
-
-
-def add_service_error(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, on its field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
+from smartmaintenance.forms import add_service_error
 
 
 def report_url(request, asset) -> str:

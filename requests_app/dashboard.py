@@ -38,6 +38,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from requests_app.models import (
+    OPEN_STATUSES,
     AssetMonthlyCount,
     MaintenanceRequest,
     Priority,
@@ -49,26 +50,19 @@ from requests_app.rollup import rollup_zone
 from requests_app.selectors import request_visibility_filter
 from tenants.selectors import current_tenant
 
-# A request in one of these is finished: it can no longer be overdue.
-FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
-OPEN_STATUSES = tuple(status for status in Status if status not in FINISHED_STATUSES)
 MONTHS = 12
 TOP_ASSETS = 5
-
-
-def _visible(user):
-    """The requests ``user`` may see, without the list's joins (aggregates need none)."""
-    condition = request_visibility_filter(user)
-    requests = MaintenanceRequest.objects.order_by()
-    return requests if condition is None else requests.filter(condition)
+# The fields the dashboard counts requests by (the field is also the figure's key).
+_CHOICES = (("status", Status), ("type", RequestType), ("priority", Priority))
 
 
 def _source(user):
     """
-    ``(requests, rollup)``: the requests ``user`` may see, and whether the
-    rollup answers for them, which it does for leads (they see every request,
-    which is what the rollup counts) while it is current. One query for the
-    rollup's state, leads only.
+    ``(requests, rollup)``: the requests ``user`` may see, without the
+    list's joins (aggregates need none), and whether the rollup answers for
+    them, which it does for leads (they see every request, which is what the
+    rollup counts) while it is current. One query for the rollup's state,
+    leads only.
     """
     condition = request_visibility_filter(user)  # a technician's costs a query: once
     requests = MaintenanceRequest.objects.order_by()
@@ -145,13 +139,9 @@ def _summary(requests, now, since=None) -> dict:
     recent = Q(created__gte=since)
     is_open = Q(status__in=OPEN_STATUSES)
     aggregates = {"total": Count("pk", filter=recent)}
-    for prefix, field, choices in (
-        ("status", "status", Status),
-        ("type", "type", RequestType),
-        ("priority", "priority", Priority),
-    ):
+    for field, choices in _CHOICES:
         for choice in choices:
-            aggregates[f"{prefix}__{choice.value}"] = Count(
+            aggregates[f"{field}__{choice.value}"] = Count(
                 "pk", filter=recent & Q(**{field: choice.value})
             )
     aggregates["open"] = Count("pk", filter=is_open)
@@ -256,7 +246,6 @@ def dashboard_get(user, now=None) -> dict:
 
 # --- From the rollup (leads) ------------------------------------------------------
 
-_CHOICES = (("status", Status), ("type", RequestType), ("priority", Priority))
 _SUMS = ("requests", "acknowledged", "acknowledge_us", "resolved", "resolve_us")
 
 

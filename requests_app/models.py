@@ -43,6 +43,11 @@ class Status(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
 
 
+# A request in one of these is finished: it no longer runs against its due date.
+FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
+OPEN_STATUSES = tuple(status for status in Status if status not in FINISHED_STATUSES)
+
+
 class RequestCounter(models.Model):
     """
     The last request number given out in this tenant: one row, id 1.
@@ -210,7 +215,12 @@ class MaintenanceRequest(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"REQ-{self.number:06d}" if self.number else "REQ-?"
+        return self.format_reference(self.number)
+
+    @staticmethod
+    def format_reference(number: int | None) -> str:
+        """The number as people see it, ``REQ-000123``."""
+        return f"REQ-{number:06d}" if number else "REQ-?"
 
     @property
     def details(self):

@@ -38,6 +38,7 @@ from django_tenants.utils import schema_context
 from accounts.models import NotificationPreference
 from requests_app import selectors
 from requests_app.models import (
+    OPEN_STATUSES,
     MaintenanceRequest,
     RequestComment,
     RequestTransition,
@@ -49,17 +50,6 @@ from tenants.models import Tenant
 logger = logging.getLogger(__name__)
 
 ASSIGNMENT, STATUS_CHANGE, COMMENT, SLA_BREACH = NotificationPreference.KINDS
-# Statuses in which a request can still miss its due date.
-OPEN_STATUSES = frozenset(
-    {
-        Status.NEW,
-        Status.TRIAGED,
-        Status.ASSIGNED,
-        Status.IN_PROGRESS,
-        Status.ON_HOLD,
-        Status.REOPENED,
-    }
-)
 SUBJECTS = {
     ASSIGNMENT: "{reference} assigned to you: {title}",
     STATUS_CHANGE: "{reference} is now {status}: {title}",

@@ -4,11 +4,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from requests_app import attachments, selectors, services
+from requests_app.downloads import attachment_response
 from requests_app.forms import CommentForm, RequestCreateForm, TransitionForm
 from requests_app.models import MaintenanceRequest, Status
 
@@ -137,16 +138,7 @@ def attachment_download(request, pk):
         attachment = attachments.attachment_get_visible(request.user, pk)
     except attachments.Attachment.DoesNotExist:
         raise Http404("No such attachment.") from None
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 from django.views.generic import FormView
 
+from smartmaintenance.forms import add_service_error
 from tenants.forms import SignupForm
 from tenants.services import subdomain_validate_available, tenant_signup
 from tenants.throttles import SignupRateThrottle
@@ -41,9 +42,7 @@ class SignupView(FormView):
         try:
             tenant = tenant_signup(**form.cleaned_data)
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                for message in messages:
-                    form.add_error(field if field in form.fields else None, message)
+            add_service_error(form, error)
             return self.form_invalid(form)
         return redirect(tenant_login_url(self.request, tenant, form.cleaned_data["admin_email"]))
 

@@ -58,9 +58,6 @@ class WebhookEndpoint(models.Model):
     def __str__(self):
         return self.url
 
-    def wants(self, kind) -> bool:
-        return not self.events or str(kind) in self.events
-
 
 class WebhookDelivery(models.Model):
     class Status(models.TextChoices):

@@ -7,16 +7,17 @@ from webhooks.models import WebhookDelivery, WebhookEndpoint
 RECENT_DELIVERIES = 50
 
 
+def endpoints() -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.select_related("created_by").order_by("created", "pk")
+
+
 def endpoint_list() -> QuerySet[WebhookEndpoint]:
-    """Endpoints with their count of failed deliveries (one query, however many)."""
-    return (
-        WebhookEndpoint.objects.select_related("created_by")
-        .annotate(
-            failed_count=Count(
-                "deliveries", filter=Q(deliveries__status=WebhookDelivery.Status.FAILED)
-            )
-        )
-        .order_by("created", "pk")
+    """
+    Endpoints with their count of failed deliveries (one query, however many),
+    for the page listing them: the count reads every delivery ever logged.
+    """
+    return endpoints().annotate(
+        failed_count=Count("deliveries", filter=Q(deliveries__status=WebhookDelivery.Status.FAILED))
     )
 
 

@@ -19,9 +19,3 @@ def webhook_delivery_send(delivery_id: str, attempts: int | None = None) -> None
         # Sent from inside this task, i.e. in the tenant's schema: the retry carries it.
         following = None if attempts is None else attempts + 1
         webhook_delivery_send.apply_async(args=[delivery_id, following], countdown=countdown)
-
-
-@app.task(name="webhooks.deliveries_send_due", ignore_result=True)
-def webhook_deliveries_send_due() -> int:
-    """The safety net for lost tasks, as a task; or run manage.py webhooks_send_due from cron."""
-    return services.deliveries_enqueue_due()

@@ -1,9 +1,9 @@
 """
 The tenant admins' webhook pages under /settings/webhooks/.
 
-Guarded by services.webhook_may_manage (the app's own permission, or the API
-key admin permission the built-in Admin role holds) and by the plan: without
-the webhooks feature every page explains that instead. Every write is a service.
+Guarded by services.webhook_may_manage (the app's own permission, which the
+built-in Admin role holds) and by the plan: without the webhooks feature
+every page explains that instead. Every write is a service.
 """
 
 import json
@@ -15,19 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from smartmaintenance.forms import add_service_error
 from tenants import limits
 from tenants.plans import Feature
 from webhooks import selectors, services
 from webhooks.forms import EndpointForm
 from webhooks.models import WebhookDelivery, WebhookEndpoint
-
-
-def _add_service_error(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class WebhookAdminMixin(LoginRequiredMixin):
@@ -66,7 +59,7 @@ class EndpointCreateView(WebhookAdminMixin, FormView):
         try:
             endpoint = services.endpoint_create(by=self.request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
             return self.form_invalid(form)
         messages.success(self.request, "Webhook created. Copy its signing secret below.")
         return redirect("webhooks:endpoint_detail", endpoint.pk)
@@ -101,7 +94,7 @@ class EndpointUpdateView(EndpointMixin, FormView):
                 endpoint=self.endpoint, by=self.request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
             return self.form_invalid(form)
         messages.success(self.request, "Webhook saved.")
         return redirect("webhooks:endpoint_detail", self.endpoint.pk)

@@ -4,10 +4,9 @@ from rest_framework import generics, mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts import api_keys, services
+from accounts import api_keys, selectors, services
 from accounts.api import serializers
 from accounts.models import User
-from requests_app.selectors import user_trades
 from smartmaintenance.api.permissions import HasModelPermission
 
 
@@ -83,14 +82,17 @@ class UserViewSet(
         data = serializer.validated_data
         if "email" in data and data["email"].lower() != user.email:
             raise ValidationError({"email": ["An e-mail address cannot be changed."]})
+        # The serializer calls roles "groups", as the model does.
+        given = {
+            "roles" if field == "groups" else field: value
+            for field, value in data.items()
+            if field in ("full_name", "groups", "is_active", "trades")
+        }
         services.user_update(
             user=user,
             by=request.user,
-            full_name=data.get("full_name", user.full_name),
-            roles=data["groups"] if "groups" in data else list(user.groups.all()),
-            is_active=data.get("is_active", user.is_active),
-            trades=data["trades"] if "trades" in data else user_trades(user),
             password=data.get("password"),
+            **{**selectors.user_settings(user), **given},
         )
         return self._answer(user)
 

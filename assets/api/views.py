@@ -6,7 +6,7 @@ by a serializer, every write goes through ``assets.services``,
 ValidationErrors become the API's error format in the exception handler.
 """
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -19,6 +19,7 @@ from assets import maintenance, selectors, services
 from assets.api import filters, serializers
 from assets.models import Asset, ChecklistItem, Location, MaintenanceSchedule
 from requests_app import attachments
+from requests_app.downloads import attachment_response
 from requests_app.selectors import request_is_visible_to
 from smartmaintenance.api.permissions import HasModelPermission
 from tenants import limits
@@ -138,7 +139,8 @@ class AssetViewSet(ReadCreateUpdateViewSet):
     }
 
     def get_queryset(self):
-        return Asset.objects.select_related("location", "parent")
+        # The serializer shows the parent by id: no join for it.
+        return Asset.objects.select_related("location")
 
     def _asset_body(self, asset: Asset) -> dict:
         asset = selectors.asset_get(pk=asset.pk)
@@ -259,16 +261,7 @@ class AssetViewSet(ReadCreateUpdateViewSet):
         so an upload can never run as a page of this site.
         """
         attachment = self._attachment(request, attachment_pk)
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.original_name,
-            content_type=attachment.content_type,
-        )
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(attachment)
 
 
 # --- Preventive maintenance ------------------------------------------------------

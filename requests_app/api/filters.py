@@ -13,10 +13,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
 from assets.models import Location
-from requests_app.models import MaintenanceRequest, Priority, RequestType, Status
-
-# Statuses in which a request no longer runs against its due date.
-FINISHED = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
+from requests_app.models import (
+    FINISHED_STATUSES,
+    MaintenanceRequest,
+    Priority,
+    RequestType,
+    Status,
+)
 
 # "123", "REQ-123", "req-000123", "#123": a request number.
 NUMBER = re.compile(r"^(?:req-|#)?0*(\d{1,9})$", re.IGNORECASE)
@@ -96,7 +99,7 @@ class RequestFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value in (None, ""):
             return queryset
-        overdue = Q(due_at__lt=timezone.now()) & ~Q(status__in=FINISHED)
+        overdue = Q(due_at__lt=timezone.now()) & ~Q(status__in=FINISHED_STATUSES)
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def filter_search(self, queryset, name, value):

@@ -260,7 +260,7 @@ def request_representation(row: dict, format_datetime) -> dict:
     data = {
         "id": row["id"],
         "number": row["number"],
-        "reference": f"REQ-{row['number']:06d}",
+        "reference": MaintenanceRequest.format_reference(row["number"]),
         "title": row["title"],
         "description": row["description"],
         "type": row["type"],

@@ -7,7 +7,7 @@ the API's error format in smartmaintenance/api/exceptions.py.
 
 from django.db.models import DecimalField, F, JSONField, OuterRef, Subquery, TextField
 from django.db.models.functions import Cast, JSONObject
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from requests_app import attachments, selectors, services
 from requests_app.api import serializers
 from requests_app.api.filters import RequestFilter, RequestOrdering
+from requests_app.downloads import attachment_response
 from requests_app.models import (
     DETAIL_MODELS,
     Attachment,
@@ -395,14 +396,4 @@ class AttachmentViewSet(mixins.DestroyModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         attachment = self.get_object()
-        # Always a download, never inline: an upload must never run as a page of this site.
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.original_name,
-            content_type=attachment.content_type,
-        )
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(attachment)

@@ -48,7 +48,7 @@ class EndpointViewSet(viewsets.ModelViewSet):
     ordering_fields = ["created", "url"]
 
     def get_queryset(self):
-        return selectors.endpoint_list()
+        return selectors.endpoints()
 
     def perform_create(self, serializer):
         serializer.instance = services.endpoint_create(
