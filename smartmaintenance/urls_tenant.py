@@ -11,7 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("assets/", include("assets.urls")),
     path("requests/", include("requests_app.urls")),
-    path("api/", include("smartmaintenance.api.urls")),
+    path("api/", include("smartmaintenance.urls_api")),
     path("settings/webhooks/", include("webhooks.urls")),
     # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
     path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
