@@ -44,9 +44,11 @@ run: migrate
 test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Format, lint, and the import contracts of docs/architecture.md (pyproject.toml).
 lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 format: setup
 	$(VENV)/bin/ruff format .
