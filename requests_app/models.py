@@ -527,7 +527,7 @@ class DashboardRollupState(models.Model):
     was changed) makes the dashboard fall back to live queries until
     ``manage.py rebuild_dashboard_rollup`` recounts. Writers read the row
     ``FOR KEY SHARE`` and a rebuild locks it ``FOR UPDATE``, so a rebuild
-    never interleaves with a write. See requests_app/rollup.py.
+    never interleaves with a write. See requests_app/dashboard/rollup.py.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
@@ -550,7 +550,7 @@ class RequestMonthlyCount(models.Model):
     Requests filed in a calendar month (in the tenant's time zone) with a given
     status, type and priority as they are now, with the sums behind the mean
     times to acknowledge and to resolve. Kept by the services in the writing
-    transaction (requests_app/rollup.py), so the dashboard of a lead reads at
+    transaction (requests_app/dashboard/rollup.py), so the dashboard of a lead reads at
     most 144 rows a month instead of every request of the window.
 
     Counts are signed on purpose: a row is only ever changed by adding, and a

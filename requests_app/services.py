@@ -11,7 +11,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from requests_app import events, notifications, rollup, selectors
+from requests_app import events, notifications, selectors
+from requests_app.dashboard import rollup
 from requests_app.models import (
     DETAIL_MODELS,
     MaintenanceRequest,

@@ -1,5 +1,5 @@
 """
-The dashboard selectors (requests_app/dashboard.py): their figures on a small
+The dashboard selectors (requests_app/dashboard/selectors.py): their figures on a small
 data set worked out by hand, visibility, and a query count that does not
 grow with the number of requests.
 
@@ -20,10 +20,10 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from accounts.roles import BuiltinRole
 from assets.services import asset_create
-from requests_app import dashboard
-from requests_app.dashboard_views import dashboard_view
+from requests_app.dashboard import selectors as dashboard
+from requests_app.dashboard.rollup import dashboard_rollup_rebuild
+from requests_app.dashboard.views import dashboard_view
 from requests_app.models import MaintenanceRequest
-from requests_app.rollup import dashboard_rollup_rebuild
 from requests_app.services import (
     due_at_for,
     request_create,

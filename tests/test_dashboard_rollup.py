@@ -1,5 +1,5 @@
 """
-The dashboard rollup (requests_app/rollup.py) kept by the services: after a
+The dashboard rollup (requests_app/dashboard/rollup.py) kept by the services: after a
 mixed series of creations, steps, edits and a rollback, a lead's dashboard
 (read from the rollup) equals the live queries over the rows, and the
 rollup equals a recount from scratch. Also: a changed time zone falls back
@@ -22,14 +22,14 @@ from django_tenants.utils import tenant_context
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
 from assets.services import asset_create
-from requests_app import dashboard
+from requests_app.dashboard import selectors as dashboard
+from requests_app.dashboard.rollup import dashboard_rollup_rebuild, rollup_zone
 from requests_app.models import (
     AssetMonthlyCount,
     DashboardRollupState,
     MaintenanceRequest,
     RequestMonthlyCount,
 )
-from requests_app.rollup import dashboard_rollup_rebuild, rollup_zone
 from requests_app.services import (
     TransitionRefused,
     request_create,

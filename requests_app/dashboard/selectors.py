@@ -17,7 +17,7 @@ instead of its whole history. Open requests are counted whenever they were
 filed: an overdue request from two years ago is still overdue.
 
 Leads (``selectors.user_is_lead``: they see every request) are answered
-from the monthly rollup the services keep (``requests_app/rollup.py``): a
+from the monthly rollup the services keep (``requests_app/dashboard/rollup.py``): a
 few hundred rows for the window however many requests it holds. Open and
 overdue requests are counted from the rows, through the index on
 (status, resolved_at): "overdue" depends on the time, so no counter can
@@ -37,6 +37,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from requests_app.dashboard.rollup import rollup_zone
 from requests_app.models import (
     OPEN_STATUSES,
     AssetMonthlyCount,
@@ -46,7 +47,6 @@ from requests_app.models import (
     RequestType,
     Status,
 )
-from requests_app.rollup import rollup_zone
 from requests_app.selectors import request_visibility_filter
 from tenants.selectors import current_tenant
 
