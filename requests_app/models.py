@@ -48,6 +48,24 @@ FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 OPEN_STATUSES = tuple(status for status in Status if status not in FINISHED_STATUSES)
 
 
+def overdue_condition(now) -> models.Q:
+    """
+    The one definition of "overdue": open (not resolved, closed or
+    cancelled) and past its due date at ``now``, strictly; no due date is
+    never overdue. A condition, for filters and for an aggregate's
+    ``filter=`` (the dashboard); ``MaintenanceRequest.objects.overdue(now)``
+    is the queryset. ``status IN (open)`` rather than ``NOT IN (finished)``:
+    the same rows, and the index on (status, resolved_at) can serve it.
+    """
+    return models.Q(status__in=OPEN_STATUSES, due_at__lt=now)
+
+
+class MaintenanceRequestQuerySet(models.QuerySet):
+    def overdue(self, now):
+        """The requests overdue at ``now`` (see ``overdue_condition``)."""
+        return self.filter(overdue_condition(now))
+
+
 class RequestCounter(models.Model):
     """
     The last request number given out in this tenant: one row, id 1.
@@ -188,6 +206,8 @@ class MaintenanceRequest(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True, editable=False)
     reopened_at = models.DateTimeField(_("reopened"), null=True, blank=True, editable=False)
+
+    objects = MaintenanceRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("maintenance request")

@@ -46,6 +46,7 @@ from requests_app.models import (
     RequestMonthlyCount,
     RequestType,
     Status,
+    overdue_condition,
 )
 from requests_app.selectors import request_visibility_filter
 from tenants.selectors import current_tenant
@@ -145,7 +146,7 @@ def _summary(requests, now, since=None) -> dict:
                 "pk", filter=recent & Q(**{field: choice.value})
             )
     aggregates["open"] = Count("pk", filter=is_open)
-    aggregates["overdue"] = Count("pk", filter=is_open & Q(due_at__lt=now))
+    aggregates["overdue"] = Count("pk", filter=overdue_condition(now))
     aggregates["mean_acknowledge"] = _mean("triaged_at", recent)
     aggregates["mean_resolve"] = _mean("resolved_at", recent)
     # Only the window's rows and the open ones are read: the WHERE lets
@@ -286,7 +287,7 @@ def _mean_from(total_us, count):
 def _open_counts(requests, now) -> dict:
     """Open requests and those past due at ``now``, whenever filed: one query."""
     return requests.filter(status__in=OPEN_STATUSES).aggregate(
-        open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))
+        open=Count("pk"), overdue=Count("pk", filter=overdue_condition(now))
     )
 
 
