@@ -2,6 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
+from accounts.roles import MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS
 from accounts.selectors import user_list_with_permission
 from requests_app.models import (
     MaintenanceRequest,
@@ -12,10 +13,9 @@ from requests_app.models import (
     TechnicianTrade,
 )
 
-# The workflow keys on permissions, so custom roles take part in it too.
-# ``has_perm`` caches a user's permissions on the object: one query per user.
-MANAGE_ALL_REQUESTS = "requests_app.manage_all_requests"
-WORK_ON_REQUESTS = "requests_app.work_on_requests"
+# The workflow keys on permissions (accounts.roles), so custom roles take part
+# in it too. ``has_perm`` caches a user's permissions on the object: one query
+# per user.
 
 
 def user_is_lead(user) -> bool:

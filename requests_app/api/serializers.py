@@ -29,6 +29,7 @@ from requests_app.models import (
     RequestType,
     Status,
 )
+from requests_app.services import STAMPS, request_allowed_transitions
 
 # --- Small nested objects ----------------------------------------------------
 
@@ -129,16 +130,8 @@ class DetailsInputField(serializers.JSONField):
 
 # --- Requests: reading -------------------------------------------------------
 
-STAMP_FIELDS = (
-    "triaged_at",
-    "assigned_at",
-    "started_at",
-    "on_hold_at",
-    "resolved_at",
-    "closed_at",
-    "cancelled_at",
-    "reopened_at",
-)
+# The workflow's stamps, in the workflow's order.
+STAMP_FIELDS = tuple(STAMPS.values())
 
 
 class RequestSerializer(serializers.Serializer):
@@ -213,8 +206,6 @@ class RequestDetailSerializer(RequestSerializer):
     )
 
     def to_representation(self, row):
-        from requests_app.services import request_allowed_transitions
-
         data = super().to_representation(row)
         # The workflow needs only these three facts of the request.
         request = MaintenanceRequest(
