@@ -89,7 +89,7 @@ class HvacDetailsSerializer(HvacDetailsInputSerializer):
         read_only_fields = HvacDetailsInputSerializer.Meta.fields
 
 
-# What each type's ``details`` are validated with when filing a request.
+# What each type's ``details`` look like, for the schema and the representation.
 DETAIL_SERIALIZERS = {
     RequestType.ELECTRICAL: ElectricalDetailsInputSerializer,
     RequestType.PLUMBING: PlumbingDetailsInputSerializer,
@@ -125,7 +125,17 @@ class DetailsField(serializers.JSONField):
     )
 )
 class DetailsInputField(serializers.JSONField):
-    """The details of the request's type: the fields of that type, each optional."""
+    """
+    The details of the request's type: the fields of that type, each optional.
+    Only the shape is checked here; the service checks the fields
+    (``services.DetailsRefused``, shown under ``details``).
+    """
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        if data is not None and not isinstance(data, dict):
+            raise serializers.ValidationError("Expected an object.")
+        return data
 
 
 # --- Requests: reading -------------------------------------------------------
@@ -312,28 +322,6 @@ class RequestWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="For electrical, plumbing and HVAC requests: the fields of that type.",
     )
-
-    def validate(self, data):
-        details = data.get("details")
-        serializer_class = DETAIL_SERIALIZERS.get(data.get("type", RequestType.GENERAL))
-        if details is None:
-            return data
-        if serializer_class is None:
-            raise serializers.ValidationError(
-                {"details": "Only electrical, plumbing and HVAC requests take details."}
-            )
-        if not isinstance(details, dict):
-            raise serializers.ValidationError({"details": "Expected an object."})
-        unknown = sorted(set(details) - set(serializer_class.Meta.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                {"details": {field: ["Not a field of this type."] for field in unknown}}
-            )
-        serializer = serializer_class(data=details)
-        if not serializer.is_valid():
-            raise serializers.ValidationError({"details": serializer.errors})
-        data["details"] = dict(serializer.validated_data)
-        return data
 
 
 class RequestUpdateSerializer(serializers.Serializer):

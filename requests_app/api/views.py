@@ -19,6 +19,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -100,6 +101,18 @@ def request_rows(requests):
     """
     names = [f"{relation}_details" for relation, _serializer in serializers.DETAIL_FIELDS.values()]
     return with_details(requests).values(*serializers.RequestSerializer.Meta.columns, *names)
+
+
+def details_error(error: services.DetailsRefused) -> ValidationError:
+    """
+    The service's refusal of the details as the API's input error: a detail
+    field's messages at ``details.<field>``, the type's refusal of any
+    details at ``details`` (the field the API's caller filled in).
+    """
+    messages = error.message_dict
+    if "type" in messages:
+        return ValidationError({"details": messages["type"]})
+    return ValidationError({"details": messages})
 
 
 class CountedRows:
@@ -187,7 +200,10 @@ class RequestViewSet(
     def create(self, request):
         serializer = serializers.RequestWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        created = services.request_create(requester=request.user, **serializer.validated_data)
+        try:
+            created = services.request_create(requester=request.user, **serializer.validated_data)
+        except services.DetailsRefused as error:
+            raise details_error(error) from error
         return self._answer(created.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
