@@ -178,7 +178,7 @@ class RequestSerializer(serializers.Serializer):
         return request_representation(instance, datetime_formatter())
 
     class Meta:
-        # The values the representation reads (views.request_rows adds the details).
+        # The values the representation reads (selectors.request_rows adds the details).
         columns = [
             "id",
             "number",
@@ -254,7 +254,7 @@ def _person(row, prefix):
 def request_representation(row: dict, format_datetime) -> dict:
     """
     The JSON of one request (see RequestSerializer for the documented shape)
-    from a row of ``views.request_rows``: plain values, no model instances.
+    from a row of ``api.selectors.request_rows``: plain values, no model instances.
     """
     asset_id, location_id = row["asset_id"], row["location_id"]
     known = DETAIL_FIELDS.get(row["type"])
