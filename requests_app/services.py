@@ -156,7 +156,7 @@ def _audit(request, by, at, before: dict, after: dict):
 
 @transaction.atomic
 def request_transition(
-    request: MaintenanceRequest, to_status, by, note: str = "", *, assignee=None, now=None
+    *, request: MaintenanceRequest, to_status, by, note: str = "", assignee=None, now=None
 ) -> MaintenanceRequest:
     """
     Move ``request`` to ``to_status`` on behalf of ``by`` (None: the system),
@@ -413,7 +413,7 @@ def request_comment_create(*, request: MaintenanceRequest, author, body: str) ->
 # --- Automatic closing ----------------------------------------------------------
 
 
-def requests_close_resolved(now=None) -> int:
+def requests_close_resolved(*, now=None) -> int:
     """
     Close the requests of the current tenant resolved at least the tenant's
     ``auto_close_days`` ago. Idempotent: a second run finds nothing to do.
@@ -434,8 +434,8 @@ def requests_close_resolved(now=None) -> int:
             if request is None:
                 continue
             request_transition(
-                request,
-                Status.CLOSED,
+                request=request,
+                to_status=Status.CLOSED,
                 by=None,
                 note=f"Closed automatically {days} days after it was resolved.",
                 now=now,

@@ -79,8 +79,8 @@ def request_transition(request, pk):
         assignee = selectors.assignee_get(form.cleaned_data["assignee"])
     try:
         services.request_transition(
-            maintenance_request,
-            form.cleaned_data["to_status"],
+            request=maintenance_request,
+            to_status=form.cleaned_data["to_status"],
             by=request.user,
             note=form.cleaned_data["note"],
             assignee=assignee,

@@ -93,8 +93,8 @@ def _life_of_a_request(staff, capture):
     with capture(execute=True):
         request = request_create(title="Leak", requester=staff[BuiltinRole.REQUESTER])
     with capture(execute=True):
-        request_transition(request, "triaged", by=manager)
-        request_transition(request, "assigned", by=manager, assignee=tech)
+        request_transition(request=request, to_status="triaged", by=manager)
+        request_transition(request=request, to_status="assigned", by=manager, assignee=tech)
         request_comment_create(request=request, author=tech, body="On my way")
     return request
 

@@ -200,7 +200,11 @@ class RequestViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.request_transition(
-            instance, data["to"], request.user, data["note"], assignee=data.get("assignee")
+            request=instance,
+            to_status=data["to"],
+            by=request.user,
+            note=data["note"],
+            assignee=data.get("assignee"),
         )
         return self._answer(instance.pk)
 
