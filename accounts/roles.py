@@ -15,6 +15,14 @@ class BuiltinRole(models.TextChoices):
     REQUESTER = "Requester", _("Requester")
 
 
+# The two permissions the request workflow keys on (requests_app.selectors),
+# so that custom roles take part in it: a lead sees and steers every request,
+# a worker can be assigned requests. The role form shows them first.
+MANAGE_ALL_REQUESTS = "requests_app.manage_all_requests"
+WORK_ON_REQUESTS = "requests_app.work_on_requests"
+WORKFLOW_PERMISSIONS = (MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS)
+
+
 # Permissions as "app_label.codename"; "app_label.*" means every permission of
 # the app, and a leading "-" takes one away again.
 # ``requests_app.manage_all_requests`` makes a lead (sees and steers every

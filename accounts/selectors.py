@@ -27,10 +27,6 @@ def user_list_with_permission(permission: str) -> QuerySet[User]:
 # auth (who may manage roles). Not contenttypes, sessions or third-party apps.
 ROLE_PERMISSION_APPS = ("accounts", "auth", "assets", "requests_app", "webhooks")
 
-# The two permissions the request workflow keys on (see requests_app.selectors),
-# shown first and explained on the role form.
-WORKFLOW_PERMISSIONS = ("requests_app.manage_all_requests", "requests_app.work_on_requests")
-
 
 def user_list() -> QuerySet[User]:
     """Every user of the tenant, active first, with roles and trades in two more queries."""

@@ -48,6 +48,24 @@ FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 OPEN_STATUSES = tuple(status for status in Status if status not in FINISHED_STATUSES)
 
 
+def overdue_condition(now) -> models.Q:
+    """
+    The one definition of "overdue": open (not resolved, closed or
+    cancelled) and past its due date at ``now``, strictly; no due date is
+    never overdue. A condition, for filters and for an aggregate's
+    ``filter=`` (the dashboard); ``MaintenanceRequest.objects.overdue(now)``
+    is the queryset. ``status IN (open)`` rather than ``NOT IN (finished)``:
+    the same rows, and the index on (status, resolved_at) can serve it.
+    """
+    return models.Q(status__in=OPEN_STATUSES, due_at__lt=now)
+
+
+class MaintenanceRequestQuerySet(models.QuerySet):
+    def overdue(self, now):
+        """The requests overdue at ``now`` (see ``overdue_condition``)."""
+        return self.filter(overdue_condition(now))
+
+
 class RequestCounter(models.Model):
     """
     The last request number given out in this tenant: one row, id 1.
@@ -188,6 +206,8 @@ class MaintenanceRequest(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True, editable=False)
     reopened_at = models.DateTimeField(_("reopened"), null=True, blank=True, editable=False)
+
+    objects = MaintenanceRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("maintenance request")
@@ -527,7 +547,7 @@ class DashboardRollupState(models.Model):
     was changed) makes the dashboard fall back to live queries until
     ``manage.py rebuild_dashboard_rollup`` recounts. Writers read the row
     ``FOR KEY SHARE`` and a rebuild locks it ``FOR UPDATE``, so a rebuild
-    never interleaves with a write. See requests_app/rollup.py.
+    never interleaves with a write. See requests_app/dashboard/rollup.py.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
@@ -550,7 +570,7 @@ class RequestMonthlyCount(models.Model):
     Requests filed in a calendar month (in the tenant's time zone) with a given
     status, type and priority as they are now, with the sums behind the mean
     times to acknowledge and to resolve. Kept by the services in the writing
-    transaction (requests_app/rollup.py), so the dashboard of a lead reads at
+    transaction (requests_app/dashboard/rollup.py), so the dashboard of a lead reads at
     most 144 rows a month instead of every request of the window.
 
     Counts are signed on purpose: a row is only ever changed by adding, and a

@@ -38,7 +38,6 @@ from django_tenants.utils import schema_context
 from accounts.models import NotificationPreference
 from requests_app import selectors
 from requests_app.models import (
-    OPEN_STATUSES,
     MaintenanceRequest,
     RequestComment,
     RequestTransition,
@@ -307,7 +306,7 @@ def requests_notify_sla_breaches(now=None) -> int:
     failure loses that breach's e-mails rather than repeat them every run.
     """
     now = now or timezone.now()
-    overdue = MaintenanceRequest.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now)
+    overdue = MaintenanceRequest.objects.overdue(now)
     pending = overdue.exclude(sla_breach_notice__due_at__gte=F("due_at"))
     notified = 0
     for pk in pending.order_by("due_at", "pk").values_list("pk", flat=True):

@@ -2,6 +2,8 @@
 
 from django.db.models import Q, QuerySet
 
+from accounts.models import User
+from accounts.roles import MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS
 from accounts.selectors import user_list_with_permission
 from requests_app.models import (
     MaintenanceRequest,
@@ -12,10 +14,9 @@ from requests_app.models import (
     TechnicianTrade,
 )
 
-# The workflow keys on permissions, so custom roles take part in it too.
-# ``has_perm`` caches a user's permissions on the object: one query per user.
-MANAGE_ALL_REQUESTS = "requests_app.manage_all_requests"
-WORK_ON_REQUESTS = "requests_app.work_on_requests"
+# The workflow keys on permissions (accounts.roles), so custom roles take part
+# in it too. ``has_perm`` caches a user's permissions on the object: one query
+# per user.
 
 
 def user_is_lead(user) -> bool:
@@ -26,6 +27,15 @@ def user_is_lead(user) -> bool:
 def user_is_technician(user) -> bool:
     """True for those a request can be assigned to."""
     return getattr(user, "is_active", False) and user.has_perm(WORK_ON_REQUESTS)
+
+
+def assignee_get(pk) -> User | None:
+    """
+    The user picked as assignee (by id, on the request page), or None for an
+    unknown id. Whether they may be assigned is the workflow's call
+    (``services.request_transition``).
+    """
+    return User.objects.filter(pk=pk).first()
 
 
 def technician_list():
@@ -96,3 +106,46 @@ def request_comments(request: MaintenanceRequest) -> QuerySet[RequestComment]:
 
 def request_changes(request: MaintenanceRequest) -> QuerySet[RequestChange]:
     return request.changes.select_related("by")
+
+
+class HistoryEntry:
+    """A transition or a change, as one kind of row for the history list."""
+
+    __slots__ = (
+        "at",
+        "by",
+        "field",
+        "from_status",
+        "kind",
+        "new_value",
+        "note",
+        "old_value",
+        "pk",
+        "to_status",
+    )
+
+    def __init__(self, kind, row):
+        self.kind = kind
+        for name in ("at", "pk", "by"):
+            setattr(self, name, getattr(row, name))
+        names = (
+            ("from_status", "to_status", "note")
+            if kind == "transition"
+            else ("field", "old_value", "new_value")
+        )
+        for name in names:
+            setattr(self, name, getattr(row, name))
+
+
+def request_history(request: MaintenanceRequest) -> list[HistoryEntry]:
+    """
+    What happened to ``request``, oldest first: its transitions and its
+    changed fields as one list, a transition before the changes it made at
+    the same moment. A request's history is short: two queries, merged here.
+    """
+    entries = [
+        *(HistoryEntry("transition", row) for row in request_transitions(request)),
+        *(HistoryEntry("change", row) for row in request_changes(request)),
+    ]
+    entries.sort(key=lambda entry: (entry.at, entry.kind != "transition", entry.pk))
+    return entries

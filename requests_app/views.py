@@ -1,7 +1,6 @@
 """Staff pages for requests: thin, everything is decided in services and selectors."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -77,11 +76,11 @@ def request_transition(request, pk):
         return redirect("requests_app:detail", pk=pk)
     assignee = None
     if form.cleaned_data["assignee"]:
-        assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
+        assignee = selectors.assignee_get(form.cleaned_data["assignee"])
     try:
         services.request_transition(
-            maintenance_request,
-            form.cleaned_data["to_status"],
+            request=maintenance_request,
+            to_status=form.cleaned_data["to_status"],
             by=request.user,
             note=form.cleaned_data["note"],
             assignee=assignee,

@@ -125,8 +125,10 @@ def test_visibility_by_role(people):
     assert other.get(f"{URL}{mine.pk}/").json()["code"] == "not_found"
     assert requester.get(f"{URL}{mine.pk}/").status_code == 200
     # Assigned to someone: the technician sees it only when it is theirs.
-    services.request_transition(mine, "triaged", lead_user)
-    services.request_transition(mine, "assigned", lead_user, assignee=tech_user)
+    services.request_transition(request=mine, to_status="triaged", by=lead_user)
+    services.request_transition(
+        request=mine, to_status="assigned", by=lead_user, assignee=tech_user
+    )
     assert tech.get(f"{URL}{mine.pk}/").status_code == 200
 
 
@@ -214,7 +216,7 @@ def test_patch_goes_through_the_service(people):
         "due_at",
     }
     # Once triaged, only a lead may edit it.
-    services.request_transition(made, "triaged", lead_user)
+    services.request_transition(request=made, to_status="triaged", by=lead_user)
     response = requester.patch(f"{URL}{made.pk}/", {"title": "Again"})
     assert (response.status_code, response.json()["code"]) == (403, "edit_forbidden")
     assert lead.patch(f"{URL}{made.pk}/", {"title": "Again"}).status_code == 200
@@ -369,7 +371,9 @@ def test_history_lists_transitions_and_changes(people):
     requester, requester_user = people["requester"]
     made = file_request(requester_user)
     services.request_update(request=made, by=requester_user, title="Changed")
-    services.request_transition(made, "triaged", lead_user, "Looked at it")
+    services.request_transition(
+        request=made, to_status="triaged", by=lead_user, note="Looked at it"
+    )
     rows = requester.get(f"{URL}{made.pk}/history/").json()["results"]
     assert [(row["kind"], row.get("to_status") or row.get("field")) for row in rows] == [
         ("transition", "new"),
@@ -395,8 +399,8 @@ def test_filters(people):
     a = file_request(lead_user, "Alpha one", type="electrical", priority="urgent", location=site)
     b = file_request(lead_user, "Bravo two", type="plumbing", location=building, asset=asset)
     file_request(lead_user, "Charlie three", type="general", location=elsewhere)
-    services.request_transition(a, "triaged", lead_user)
-    services.request_transition(a, "assigned", lead_user, assignee=tech_user)
+    services.request_transition(request=a, to_status="triaged", by=lead_user)
+    services.request_transition(request=a, to_status="assigned", by=lead_user, assignee=tech_user)
     MaintenanceRequest.objects.filter(pk=b.pk).update(due_at=timezone.now() - timedelta(1))
 
     def get(query):

@@ -177,7 +177,7 @@ class Command(BaseCommand):
             request = file(title, type, priority, asset, details.get(type))
             for step in steps:
                 request_transition(
-                    request, step, actor_for[step], note="Demo data",
+                    request=request, to_status=step, by=actor_for[step], note="Demo data",
                     assignee=technician if step == "assigned" else None,
                 )  # fmt: skip
             request_comment_create(

@@ -17,7 +17,7 @@ instead of its whole history. Open requests are counted whenever they were
 filed: an overdue request from two years ago is still overdue.
 
 Leads (``selectors.user_is_lead``: they see every request) are answered
-from the monthly rollup the services keep (``requests_app/rollup.py``): a
+from the monthly rollup the services keep (``requests_app/dashboard/rollup.py``): a
 few hundred rows for the window however many requests it holds. Open and
 overdue requests are counted from the rows, through the index on
 (status, resolved_at): "overdue" depends on the time, so no counter can
@@ -37,6 +37,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from requests_app.dashboard.rollup import rollup_zone
 from requests_app.models import (
     OPEN_STATUSES,
     AssetMonthlyCount,
@@ -45,8 +46,8 @@ from requests_app.models import (
     RequestMonthlyCount,
     RequestType,
     Status,
+    overdue_condition,
 )
-from requests_app.rollup import rollup_zone
 from requests_app.selectors import request_visibility_filter
 from tenants.selectors import current_tenant
 
@@ -145,7 +146,7 @@ def _summary(requests, now, since=None) -> dict:
                 "pk", filter=recent & Q(**{field: choice.value})
             )
     aggregates["open"] = Count("pk", filter=is_open)
-    aggregates["overdue"] = Count("pk", filter=is_open & Q(due_at__lt=now))
+    aggregates["overdue"] = Count("pk", filter=overdue_condition(now))
     aggregates["mean_acknowledge"] = _mean("triaged_at", recent)
     aggregates["mean_resolve"] = _mean("resolved_at", recent)
     # Only the window's rows and the open ones are read: the WHERE lets
@@ -286,7 +287,7 @@ def _mean_from(total_us, count):
 def _open_counts(requests, now) -> dict:
     """Open requests and those past due at ``now``, whenever filed: one query."""
     return requests.filter(status__in=OPEN_STATUSES).aggregate(
-        open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))
+        open=Count("pk"), overdue=Count("pk", filter=overdue_condition(now))
     )
 
 

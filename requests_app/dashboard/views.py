@@ -1,9 +1,9 @@
-"""The staff dashboard page: thin, the figures come from requests_app.dashboard."""
+"""The staff dashboard page: thin, the figures come from requests_app.dashboard.selectors."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from requests_app.dashboard import dashboard_get
+from requests_app.dashboard.selectors import dashboard_get
 from requests_app.models import Priority, RequestType, Status
 
 
