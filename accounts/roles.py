@@ -60,6 +60,16 @@ BUILTIN_ROLE_PERMISSIONS = {
 }
 
 
+# Requester seats are free, as in the leading CMMS products: only users with
+# some other role (or none) count against the plan's max_users.
+FREE_SEAT_ROLE = BuiltinRole.REQUESTER.value
+
+
+def takes_a_seat(role_names) -> bool:
+    """Whether a user with these roles counts against ``max_users``."""
+    return list(role_names) != [FREE_SEAT_ROLE]
+
+
 def _spec_query(spec) -> models.Q:
     app_label, codename = spec.split(".")
     if codename == "*":

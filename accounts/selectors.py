@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
-from accounts.roles import BuiltinRole
+from accounts.roles import FREE_SEAT_ROLE, BuiltinRole
 
 
 def user_list_with_permission(permission: str) -> QuerySet[User]:
@@ -19,6 +19,20 @@ def user_list_with_permission(permission: str) -> QuerySet[User]:
         Q(groups__permissions__in=granted) | Q(user_permissions__in=granted) | Q(is_superuser=True),
         is_active=True,
     ).distinct()
+
+
+def seats_taken_count(tenant=None, now=None) -> int:
+    """
+    Active users counting against the plan's ``max_users``: all but those
+    whose only role is Requester. accounts registers it as billing's counter
+    of users (AccountsConfig.ready()).
+    """
+    free_seats = (
+        User.objects.annotate(role_count=Count("groups"))
+        .filter(role_count=1, groups__name=FREE_SEAT_ROLE)
+        .values("pk")
+    )
+    return User.objects.filter(is_active=True).exclude(pk__in=free_seats).count()
 
 
 # --- Users and roles, for the tenant admin's pages -----------------------------------

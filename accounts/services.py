@@ -8,14 +8,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from accounts.roles import BUILTIN_ROLE_PERMISSIONS, BuiltinRole, role_permissions
+from accounts.roles import BUILTIN_ROLE_PERMISSIONS, BuiltinRole, role_permissions, takes_a_seat
 from accounts.selectors import ROLE_PERMISSION_APPS, role_is_builtin
+from billing import limits
 from requests_app.models import TechnicianTrade, Trade
-from tenants import limits
 from tenants.selectors import current_tenant
 
 
-@transaction.atomic
 def user_create(
     *,
     email: str,
@@ -27,21 +26,12 @@ def user_create(
     """
     Create a user in the current schema: a staff member of the current
     tenant, or a platform admin in the public schema. Counts against the
-    plan's user limit unless the user's only role is Requester.
+    plan's user limit unless the user's only role is Requester. The rule is
+    the user manager's (accounts.managers), which createsuperuser calls too.
     """
-    user = User(email=email, full_name=full_name, **extra_fields)
-    user.full_clean(exclude=["password"])
-    if password is not None:
-        validate_password(password, user)
-    user.set_password(password)
-
-    tenant = current_tenant()
-    if not tenant.is_public and limits.takes_a_seat(role.name for role in roles):
-        limits.reserve(tenant, limits.Resource.USERS)
-    user.save()
-    if roles:
-        user.groups.set(roles)
-    return user
+    return User.objects.user_create(
+        email=email, password=password, full_name=full_name, roles=roles, **extra_fields
+    )
 
 
 def roles_provision_defaults() -> dict[str, Group]:
@@ -150,8 +140,8 @@ def user_update(
             )
 
     tenant = current_tenant()
-    had_seat = user.is_active and limits.takes_a_seat(role.name for role in old_roles)
-    takes_seat = is_active and limits.takes_a_seat(role.name for role in roles)
+    had_seat = user.is_active and takes_a_seat(role.name for role in old_roles)
+    takes_seat = is_active and takes_a_seat(role.name for role in roles)
     if takes_seat and not had_seat and not tenant.is_public:
         limits.reserve(tenant, limits.Resource.USERS)
 

@@ -13,13 +13,13 @@ from django.views.generic import FormView, TemplateView, View
 from accounts import api_keys, selectors, services
 from accounts.forms import APIKeyForm, RoleForm, UserCreateForm, UserUpdateForm
 from accounts.models import NotificationPreference, User
+from billing import limits
+from billing.plans import Feature
 from requests_app.notifications import (
     notification_preferences_get,
     notification_preferences_update,
 )
 from smartmaintenance.forms import add_service_error
-from tenants import limits
-from tenants.plans import Feature
 
 
 class LoginView(auth_views.LoginView):

@@ -25,9 +25,9 @@ from assets.models import (
     Recurrence,
     ScheduledOccurrence,
 )
+from billing import limits
+from billing.plans import Feature
 from requests_app.services import request_create
-from tenants import limits
-from tenants.plans import Feature
 from tenants.selectors import current_tenant
 
 # --- Date maths ----------------------------------------------------------------

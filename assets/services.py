@@ -11,8 +11,8 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from assets.models import PATH_SEPARATOR, Asset, AssetChange, AssetStatus, Location, path_segment
+from billing import limits
 from requests_app.services import request_create
-from tenants import limits
 from tenants.selectors import current_tenant
 
 # --- Locations ---------------------------------------------------------------

@@ -82,8 +82,8 @@ TARGET = 3.0
 
 def bench_tenant(subdomain):
     from accounts.services import roles_provision_defaults, user_create
+    from billing.services import tenant_create
     from tenants.provisioning import template_ensure
-    from tenants.services import tenant_create
 
     tenant = Tenant.objects.filter(subdomain=subdomain).first()
     if tenant is None:

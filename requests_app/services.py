@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing import limits
 from requests_app import events, notifications, selectors
 from requests_app.dashboard import rollup
 from requests_app.models import (
@@ -26,7 +27,6 @@ from requests_app.models import (
     TechnicianTrade,
     Trade,
 )
-from tenants import limits
 from tenants.selectors import current_tenant
 
 # --- Workflow ------------------------------------------------------------------

@@ -3,8 +3,8 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from billing.api.plan import PlanView
 from smartmaintenance.api.exceptions import api_not_found
-from tenants.api.plan import PlanView
 
 app_name = "api"
 

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from accounts.models import User
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create, user_update
+from billing import limits
 from requests_app.models import TechnicianTrade
-from tenants import limits
 from tenants.services import tenant_update
 
 

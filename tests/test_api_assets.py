@@ -24,8 +24,9 @@ from assets.models import (
     MaintenanceSchedule,
     path_segment,
 )
+from billing.services import tenant_change_plan
 from requests_app.models import Attachment
-from tenants.services import tenant_change_plan, tenant_update
+from tenants.services import tenant_update
 from tests.conftest import APIClient
 
 TEXT = b"Serviced the pump.\n"

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context, tenant_context
 
 from accounts.models import User
-from tenants.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
+from main_site.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
 from tenants.models import Domain, Tenant
 
 pytestmark = pytest.mark.django_db

@@ -34,8 +34,8 @@ from assets.models import (
     Weekday,
 )
 from assets.services import asset_create, asset_retire
+from billing.limits import FeatureNotInPlan
 from requests_app.models import MaintenanceRequest
-from tenants.limits import FeatureNotInPlan
 from tenants.models import Tenant
 from tenants.services import tenant_update
 

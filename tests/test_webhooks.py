@@ -22,12 +22,13 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
+from billing.limits import FeatureNotInPlan
+from billing.services import tenant_change_plan
 from requests_app.events import EventKind
 from requests_app.services import request_comment_create, request_create, request_transition
 from smartmaintenance.celery import app as celery_app
-from tenants.limits import FeatureNotInPlan
 from tenants.models import Tenant
-from tenants.services import tenant_change_plan, tenant_update
+from tenants.services import tenant_update
 from webhooks import services
 from webhooks.delivery import MAX_ATTEMPTS, RESPONSE_EXCERPT_BYTES, delivery_attempt
 from webhooks.events import event_payload_build

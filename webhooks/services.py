@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing import limits
+from billing.plans import Feature
 from requests_app.events import EventKind
-from tenants import limits
-from tenants.plans import Feature
 from tenants.selectors import current_tenant
 from webhooks.models import WebhookDelivery, WebhookEndpoint, secret_generate
 from webhooks.tasks import delivery_enqueue

@@ -18,12 +18,12 @@ from rest_framework.response import Response
 from assets import maintenance, selectors, services
 from assets.api import filters, serializers
 from assets.models import Asset, ChecklistItem, Location, MaintenanceSchedule
+from billing import limits
+from billing.plans import Feature
 from requests_app import attachments
 from requests_app.downloads import attachment_response
 from requests_app.selectors import request_is_visible_to
 from smartmaintenance.api.permissions import HasModelPermission
-from tenants import limits
-from tenants.plans import Feature
 from tenants.selectors import current_tenant
 
 

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenants import limits
+from billing import limits
 
 
 class PlanSerializer(serializers.Serializer):

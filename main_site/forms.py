@@ -2,8 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from tenants.plans import PLANS, PlanCode
-from tenants.services import signup_validate
+from billing.plans import PLANS, PlanCode
+from main_site.services import signup_validate
 
 
 def plan_choices():
@@ -22,7 +22,7 @@ def plan_choices():
 
 
 class SignupForm(forms.Form):
-    """Signup fields; the rules themselves are tenants.services.signup_validate's."""
+    """Signup fields; the rules themselves are main_site.services.signup_validate's."""
 
     organisation_name = forms.CharField(label=_("Organisation name"), max_length=200)
     subdomain = forms.CharField(

@@ -13,6 +13,8 @@ from accounts.services import roles_provision_defaults, user_create
 from assets.maintenance import preventive_requests_generate, schedule_create
 from assets.models import Asset
 from assets.services import asset_create, location_create
+from billing.plans import PlanCode
+from billing.services import public_tenant_ensure, tenant_change_plan, tenant_create
 from requests_app.services import (
     request_comment_create,
     request_create,
@@ -20,14 +22,8 @@ from requests_app.services import (
     user_trades_set,
 )
 from tenants.models import Tenant
-from tenants.plans import PlanCode
 from tenants.selectors import subdomain_is_held
-from tenants.services import (
-    public_tenant_ensure,
-    tenant_change_plan,
-    tenant_create,
-    tenant_domain_for,
-)
+from tenants.services import tenant_domain_for
 
 DEMO_SUBDOMAIN = "acme"
 DEMO_PASSWORD = "demo-pass-2024"  # noqa: S105 -- published in the README for the demo

@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 from django.views.generic import FormView
 
+from main_site.forms import SignupForm
+from main_site.services import tenant_signup
+from main_site.throttles import SignupRateThrottle
 from smartmaintenance.forms import add_service_error
-from tenants.forms import SignupForm
-from tenants.services import subdomain_validate_available, tenant_signup
-from tenants.throttles import SignupRateThrottle
+from tenants.services import subdomain_validate_available
 
 
 def tenant_login_url(request, tenant, email=""):

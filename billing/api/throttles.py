@@ -2,7 +2,7 @@ from django.db import connection
 from django_tenants.utils import get_public_schema_name
 from rest_framework.throttling import SimpleRateThrottle
 
-from tenants import limits
+from billing import limits
 
 
 class PlanRateThrottle(SimpleRateThrottle):

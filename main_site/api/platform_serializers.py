@@ -1,12 +1,12 @@
-"""Serializers of the platform API (tenants.api.platform)."""
+"""Serializers of the platform API (main_site.api.platform)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tenants import limits
+from billing import limits
+from billing.plans import Feature, PlanCode
 from tenants.models import Tenant
-from tenants.plans import Feature, PlanCode
 from tenants.validators import validate_feature_overrides
 
 USAGE_SCHEMA = {
@@ -132,6 +132,3 @@ class SuspendSerializer(serializers.Serializer):
 
 class ChangePlanSerializer(serializers.Serializer):
     plan = serializers.ChoiceField(choices=PlanCode.choices)
-
-
-# --- The signup endpoint's schema -------------------------------------------------

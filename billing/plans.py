@@ -2,12 +2,13 @@
 The plan catalogue: what each plan costs, caps and unlocks.
 
 ``None`` as a limit means unlimited. Whether a tenant may do something is
-decided in ``tenants.limits``, which reads these plans and the tenant's
-overrides; nothing else interprets them.
+decided in ``billing.limits``, which reads these plans and the tenant's
+overrides; nothing else interprets them. ``tenants`` stores a tenant's plan
+code and overrides without knowing these names: ``BillingConfig.ready()``
+registers them with ``tenants.validators``.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from django.db import models
@@ -39,15 +40,9 @@ class Plan:
     max_assets: int | None
     max_requests_per_month: int | None
     features: frozenset
-    # Fairness, not security (see tenants.limits.api_rate): calls per minute per API key.
+    # Fairness, not security (see billing.limits.api_rate): calls per minute per API key.
     api_requests_per_minute: int
 
-
-# Every organisation starts with a trial of the plan it chose; when the trial
-# ends without a paid subscription it becomes read-only for a grace period,
-# then suspended (docs/tenants.md).
-TRIAL_PERIOD = timedelta(days=14)
-TRIAL_GRACE_PERIOD = timedelta(days=7)
 
 PLANS = {
     PlanCode.FREE: Plan(
@@ -104,3 +99,13 @@ PLANS = {
 
 def get_plan(code: str) -> Plan:
     return PLANS[PlanCode(code)]
+
+
+def plan_limits(code: str) -> dict:
+    """The tenant fields a plan sets: its limits, which platform admins may then override."""
+    plan = get_plan(code)
+    return {
+        "max_users": plan.max_users,
+        "max_assets": plan.max_assets,
+        "max_requests_per_month": plan.max_requests_per_month,
+    }

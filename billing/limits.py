@@ -3,19 +3,23 @@ Plan limits and feature gates: the one module that decides what a tenant's
 plan allows. Services call ``reserve`` before creating a counted object and
 ``require_feature`` before using a gated feature; the web UI, the API, admin
 and commands all go through those services, so they all agree.
+
+What is counted lives in the apps above billing: each registers a usage
+counter for its resource in its ``AppConfig.ready()``
+(``usage_counter_register``), so billing counts users, assets and requests
+without importing the apps that own them.
 """
 
 import zoneinfo
+from collections.abc import Callable
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import tenant_context
 
-from accounts.roles import BuiltinRole
-from tenants.plans import Feature, get_plan
+from billing.plans import Feature, get_plan
 
 
 class Resource(models.TextChoices):
@@ -30,18 +34,10 @@ LIMIT_FIELDS = {
     Resource.REQUESTS: "max_requests_per_month",
 }
 
-# Requester seats are free, as in the leading CMMS products: only users with
-# some other role (or none) count against max_users.
-FREE_SEAT_ROLE = BuiltinRole.REQUESTER.value
-
-
-def takes_a_seat(role_names) -> bool:
-    """Whether a user with these roles counts against ``max_users``."""
-    return list(role_names) != [FREE_SEAT_ROLE]
-
 
 class PlanLimitReached(ValidationError):
     code = "plan_limit_reached"
+    status_code = 403  # the API answers 403: the plan refuses, not the input
 
     def __init__(self, tenant, resource, limit):
         self.resource = Resource(resource)
@@ -58,6 +54,7 @@ class PlanLimitReached(ValidationError):
 
 class FeatureNotInPlan(ValidationError):
     code = "feature_not_in_plan"
+    status_code = 403
 
     def __init__(self, tenant, feature):
         self.feature = Feature(feature)
@@ -78,26 +75,25 @@ def month_start(tenant, now=None):
     return local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _count_in_schema(tenant, resource, now=None) -> int:
-    if resource == Resource.USERS:
-        User = apps.get_model("accounts", "User")
-        free_seats = (
-            User.objects.annotate(role_count=models.Count("groups"))
-            .filter(role_count=1, groups__name=FREE_SEAT_ROLE)
-            .values("pk")
-        )
-        return User.objects.filter(is_active=True).exclude(pk__in=free_seats).count()
-    if resource == Resource.ASSETS:
-        return apps.get_model("assets", "Asset").objects.count()
-    requests = apps.get_model("requests_app", "MaintenanceRequest").objects
-    return requests.filter(created__gte=month_start(tenant, now)).count()
+# resource -> function(tenant, now) counting it in the current schema.
+_usage_counters: dict[Resource, Callable] = {}
+
+
+def usage_counter_register(resource, counter: Callable) -> None:
+    """
+    Count ``resource`` with ``counter(tenant, now)``, called with the
+    connection in the tenant's schema. The app owning the resource calls
+    this from its ``AppConfig.ready()``.
+    """
+    _usage_counters[Resource(resource)] = counter
 
 
 def usage(tenant, resource, now=None) -> int:
+    counter = _usage_counters[Resource(resource)]
     if connection.schema_name == tenant.schema_name:
-        return _count_in_schema(tenant, Resource(resource), now)
+        return counter(tenant, now)
     with tenant_context(tenant):
-        return _count_in_schema(tenant, Resource(resource), now)
+        return counter(tenant, now)
 
 
 def can_add(tenant, resource, count=1) -> bool:

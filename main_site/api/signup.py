@@ -6,10 +6,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenants.plans import PlanCode
-from tenants.services import tenant_signup
-from tenants.throttles import SignupRateThrottle
-from tenants.views import tenant_login_url
+from billing.plans import PlanCode
+from main_site.services import tenant_signup
+from main_site.throttles import SignupRateThrottle
+from main_site.views import tenant_login_url
 
 
 class SignupSerializer(serializers.Serializer):

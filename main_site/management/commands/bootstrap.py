@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.services import user_create
-from tenants.services import public_tenant_ensure
+from billing.services import public_tenant_ensure
 
 
 class Command(BaseCommand):

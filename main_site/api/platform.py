@@ -4,7 +4,8 @@ The platform API, on the main domain, for platform admins only
 
 Served by the public schema: API keys are looked up there, so only keys of
 the platform's own users work, and a tenant's key is simply not found (401).
-Every change goes through tenants.services with ``actor="api:<e-mail>"``,
+Every change goes through the services (tenants, billing, main_site) with
+``actor="api:<e-mail>"``,
 so the audit log says who made it and that it came through the API.
 """
 
@@ -20,10 +21,12 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.settings import api_settings
 
+from billing.services import tenant_change_plan
+from main_site.api import platform_serializers as ps
+from main_site.services import tenant_signup
 from smartmaintenance.api.pagination import PageNumber
 from smartmaintenance.api.permissions import KeyAllowsMethod
 from tenants import services
-from tenants.api import platform_serializers as ps
 from tenants.models import Tenant
 from tenants.selectors import tenant_list
 
@@ -55,14 +58,14 @@ def _actor(request) -> str:
     return f"api:{request.user.email}"
 
 
-# Error keys of tenants.services.signup_validate, named as this API names the fields.
+# Error keys of main_site.services.signup_validate, named as this API names the fields.
 _SIGNUP_FIELDS = {"organisation_name": "name"}
 
 
 def platform_tenant_create(*, name: str, actor: str, **fields) -> Tenant:
-    """tenants.services.tenant_signup, with its error keys named as this API names the fields."""
+    """main_site.services.tenant_signup, with its error keys named as this API names the fields."""
     try:
-        return services.tenant_signup(organisation_name=name, actor=actor, **fields)
+        return tenant_signup(organisation_name=name, actor=actor, **fields)
     except ValidationError as error:
         if not hasattr(error, "error_dict"):
             raise
@@ -165,7 +168,7 @@ class TenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         tenant = self.get_object()
         serializer = ps.ChangePlanSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.tenant_change_plan(
+        tenant_change_plan(
             tenant=tenant, plan=serializer.validated_data["plan"], actor=_actor(request)
         )
         return self._answer(tenant)
