@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenants import limits
-from tenants.plans import Feature
+from billing import limits
+from billing.plans import Feature
 from tenants.selectors import current_tenant
 from webhooks.models import WebhookDelivery
 from webhooks.signing import SIGNATURE_HEADER, signature_header

@@ -12,10 +12,10 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
+from billing import limits
+from billing.plans import Feature
 from requests_app.events import EventKind
 from requests_app.models import MaintenanceRequest
-from tenants import limits
-from tenants.plans import Feature
 from tenants.selectors import current_tenant
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.tasks import delivery_enqueue
