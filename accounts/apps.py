@@ -23,6 +23,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        # Imported here, not at the top: models load only once apps are ready.
+        from accounts.managers import UserManager
+        from accounts.services import user_create
+
+        UserManager.create_with = staticmethod(user_create)
         # post_migrate is sent per app, in INSTALLED_APPS order, and auth
         # creates each app's permissions on it (its receiver was connected
         # first). Listening for the last tenant app means every permission a

@@ -6,15 +6,18 @@ class UserManager(BaseUserManager):
 
     use_in_migrations = True
 
+    # accounts.services.user_create, set by AccountsConfig.ready(): the service
+    # imports the model, which imports this manager, so the manager is handed
+    # the service rather than importing it.
+    create_with = None
+
     def _create_user(self, email, password, **extra_fields):
         # Through the service, so that createsuperuser run in a tenant's schema
         # (django-tenants' tenant_command or create_tenant_superuser) meets the
         # same checks as the web UI and the API, the plan's user limit included.
-        from accounts.services import user_create
-
         if not email:
             raise ValueError("The e-mail address must be set.")
-        return user_create(email=email, password=password, **extra_fields)
+        return type(self).create_with(email=email, password=password, **extra_fields)
 
     def create_user(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", False)

@@ -3,8 +3,39 @@
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Count, Q, QuerySet
 
-from accounts.models import User
+from accounts.models import NotificationPreference, TechnicianTrade, User
 from accounts.roles import BuiltinRole
+
+# The two permissions the request workflow keys on (on requests_app's
+# MaintenanceRequest), so a tenant's custom roles take part in it too.
+# Accounts owns roles and permissions, so the checks live here.
+# ``has_perm`` caches a user's permissions on the object: one query per user.
+MANAGE_ALL_REQUESTS = "requests_app.manage_all_requests"
+WORK_ON_REQUESTS = "requests_app.work_on_requests"
+# Shown first and explained on the role form.
+WORKFLOW_PERMISSIONS = (MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS)
+
+
+def user_is_lead(user) -> bool:
+    """True for those who see and steer every request (admins, managers)."""
+    return getattr(user, "is_active", False) and user.has_perm(MANAGE_ALL_REQUESTS)
+
+
+def user_is_technician(user) -> bool:
+    """True for those a request can be assigned to."""
+    return getattr(user, "is_active", False) and user.has_perm(WORK_ON_REQUESTS)
+
+
+def user_trades(user) -> list[str]:
+    """The trades ``user`` works in, sorted."""
+    return sorted(TechnicianTrade.objects.filter(user=user).values_list("trade", flat=True))
+
+
+def notification_preferences_get(user) -> NotificationPreference:
+    """The user's preferences, or the defaults (all on, unsaved) if never changed."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )
 
 
 def user_list_with_permission(permission: str) -> QuerySet[User]:
@@ -25,11 +56,15 @@ def user_list_with_permission(permission: str) -> QuerySet[User]:
 
 # The apps whose permissions a custom role may hold: the product's own and
 # auth (who may manage roles). Not contenttypes, sessions or third-party apps.
-ROLE_PERMISSION_APPS = ("accounts", "auth", "assets", "requests_app", "webhooks")
-
-# The two permissions the request workflow keys on (see requests_app.selectors),
-# shown first and explained on the role form.
-WORKFLOW_PERMISSIONS = ("requests_app.manage_all_requests", "requests_app.work_on_requests")
+ROLE_PERMISSION_APPS = (
+    "accounts",
+    "auth",
+    "attachments",
+    "assets",
+    "requests_app",
+    "preventive",
+    "webhooks",
+)
 
 
 def user_list() -> QuerySet[User]:

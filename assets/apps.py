@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AssetsConfig(AppConfig):
     name = "assets"
     verbose_name = "Assets"
+
+    def ready(self):
+        # Imported here, not at the top: models load only once apps are ready.
+        from assets.selectors import asset_is_visible_to
+        from attachments import visibility
+
+        # An asset's files: whoever may view assets.
+        visibility.register("asset", asset_is_visible_to)

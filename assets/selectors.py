@@ -147,6 +147,15 @@ def asset_ancestor_ids(asset_id: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def asset_is_visible_to(asset: Asset, user) -> bool:
+    """Whoever may view assets sees every asset, and so its files."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.has_perm("assets.view_asset")
+    )
+
+
 def asset_changes(*, asset: Asset) -> QuerySet[AssetChange]:
     """The asset's audit trail, newest first, with who made each change."""
     return asset.changes.select_related("user")

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class RequestsConfig(AppConfig):
     name = "requests_app"
     verbose_name = "Maintenance requests"
+
+    def ready(self):
+        # Imported here, not at the top: models load only once apps are ready.
+        from attachments import visibility
+        from requests_app.selectors import request_is_visible_to
+
+        # A request's files: whoever may see the request.
+        visibility.register("request", request_is_visible_to)

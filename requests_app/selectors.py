@@ -2,30 +2,23 @@
 
 from django.db.models import Q, QuerySet
 
-from accounts.selectors import user_list_with_permission
+# The workflow's permission checks and trades are accounts' (it owns roles,
+# permissions and trades); imported here as the names the workflow reads.
+from accounts.selectors import (
+    MANAGE_ALL_REQUESTS,
+    WORK_ON_REQUESTS,
+    user_is_lead,
+    user_is_technician,
+    user_list_with_permission,
+    user_trades,
+)
 from requests_app.models import (
     MaintenanceRequest,
     RequestChange,
     RequestComment,
     RequestSettings,
     RequestTransition,
-    TechnicianTrade,
 )
-
-# The workflow keys on permissions, so custom roles take part in it too.
-# ``has_perm`` caches a user's permissions on the object: one query per user.
-MANAGE_ALL_REQUESTS = "requests_app.manage_all_requests"
-WORK_ON_REQUESTS = "requests_app.work_on_requests"
-
-
-def user_is_lead(user) -> bool:
-    """True for those who see and steer every request (admins, managers)."""
-    return getattr(user, "is_active", False) and user.has_perm(MANAGE_ALL_REQUESTS)
-
-
-def user_is_technician(user) -> bool:
-    """True for those a request can be assigned to."""
-    return getattr(user, "is_active", False) and user.has_perm(WORK_ON_REQUESTS)
 
 
 def technician_list():
@@ -36,10 +29,6 @@ def technician_list():
 def lead_list():
     """Active leads: the people who answer for every request."""
     return user_list_with_permission(MANAGE_ALL_REQUESTS)
-
-
-def user_trades(user) -> list[str]:
-    return sorted(TechnicianTrade.objects.filter(user=user).values_list("trade", flat=True))
 
 
 def request_settings_get() -> RequestSettings:

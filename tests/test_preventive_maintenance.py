@@ -18,22 +18,22 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from accounts.services import user_create
-from assets.maintenance import (
-    checklist_item_complete,
-    occurrences_due,
-    preventive_requests_generate,
-    schedule_create,
-    schedule_next_due,
-    schedule_update,
-)
-from assets.models import (
+from assets.services import asset_create, asset_retire
+from preventive.models import (
     ChecklistItem,
     MaintenanceSchedule,
     Recurrence,
     ScheduledOccurrence,
     Weekday,
 )
-from assets.services import asset_create, asset_retire
+from preventive.recurrence import occurrences_due
+from preventive.selectors import schedule_next_due
+from preventive.services import (
+    checklist_item_complete,
+    preventive_requests_generate,
+    schedule_create,
+    schedule_update,
+)
 from requests_app.models import MaintenanceRequest
 from tenants.limits import FeatureNotInPlan
 from tenants.models import Tenant

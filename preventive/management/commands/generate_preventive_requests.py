@@ -1,6 +1,6 @@
 from django_tenants.utils import tenant_context
 
-from assets.maintenance import preventive_requests_generate
+from preventive.services import preventive_requests_generate
 from tenants.limits import FeatureNotInPlan
 from tenants.management.base import PerTenantCommand
 
