@@ -6,25 +6,22 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def relabel(from_label, to_label, models):
+def relabel(from_label, to_label, model_names):
     """
-    RunPython functions that move the content types of ``models`` from one
-    app label to the other, and back: their permissions, and so the roles
-    and groups that hold them, follow. A model already known under the new
-    label (nothing should be) is left alone.
+    Move the content types of ``model_names`` from one app label to the other (and
+    back when unapplied): their permissions, and so the roles and groups that
+    hold them, follow. A model already known under the new label (nothing
+    should be) is left alone. SQL rather than RunPython, so that migrating
+    needs no rendered model state.
     """
-
-    def move(apps, schema_editor, source, target):
-        ContentType = apps.get_model("contenttypes", "ContentType")
-        types = ContentType.objects.using(schema_editor.connection.alias)
-        taken = types.filter(app_label=target, model__in=models).values_list("model", flat=True)
-        types.filter(app_label=source, model__in=models).exclude(model__in=list(taken)).update(
-            app_label=target
-        )
-
-    return (
-        lambda apps, schema_editor: move(apps, schema_editor, from_label, to_label),
-        lambda apps, schema_editor: move(apps, schema_editor, to_label, from_label),
+    sql = (
+        "UPDATE django_content_type SET app_label = %s WHERE app_label = %s "
+        "AND model = ANY(%s) AND model NOT IN "
+        "(SELECT model FROM django_content_type WHERE app_label = %s)"
+    )
+    return migrations.RunSQL(
+        [(sql, [to_label, from_label, model_names, to_label])],
+        reverse_sql=[(sql, [from_label, to_label, model_names, from_label])],
     )
 
 
@@ -129,5 +126,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
-        migrations.RunPython(*relabel("assets", "preventive", ["maintenanceschedule", "checkliststep", "scheduledoccurrence", "checklistitem"])),
+        relabel("assets", "preventive", ["maintenanceschedule", "checkliststep", "scheduledoccurrence", "checklistitem"]),
     ]
