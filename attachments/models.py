@@ -93,7 +93,3 @@ class Attachment(models.Model):
     def owner_field(self) -> str:
         """The name of the field that holds this attachment's owner."""
         return next(name for name in self.OWNER_FIELDS if getattr(self, f"{name}_id") is not None)
-
-    @property
-    def owner(self):
-        return getattr(self, self.owner_field)
