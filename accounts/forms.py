@@ -8,10 +8,9 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import APIKey, User
+from accounts.models import APIKey, Trade, User
 from accounts.roles import MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS, WORKFLOW_PERMISSIONS
 from accounts.selectors import role_assignable_permissions, role_is_builtin
-from requests_app.models import Trade
 
 # Shown under the two permissions the request workflow keys on.
 WORKFLOW_HELP = {

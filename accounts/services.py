@@ -7,11 +7,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import User
+from accounts.models import NotificationPreference, TechnicianTrade, Trade, User
 from accounts.roles import BUILTIN_ROLE_PERMISSIONS, BuiltinRole, role_permissions, takes_a_seat
 from accounts.selectors import ROLE_PERMISSION_APPS, role_is_builtin
 from billing import limits
-from requests_app.models import TechnicianTrade, Trade
 from tenants.selectors import current_tenant
 
 
@@ -162,26 +161,48 @@ def user_update(
     return user
 
 
-def user_trades_set(*, user: User, trades) -> None:
+class UnknownTrade(ValidationError, ValueError):
+    """A trade that is not one of ``Trade``: bad input for the form, a bad value for code."""
+
+
+@transaction.atomic
+def user_trades_set(*, user: User, trades) -> list[str]:
     """
-    Make ``trades`` exactly the user's trades. The model sits in requests_app
-    for now (its docstring says it belongs here eventually); this is the
-    accounts side's only way to write it.
+    Make ``trades`` exactly the trades ``user`` works in; return them, sorted.
+    Raise UnknownTrade (a ValidationError on ``trades``) for a trade that
+    does not exist, writing nothing.
     """
     trades = set(trades)
-    valid = set(Trade.values)
-    if not trades <= valid:
-        raise ValidationError(
-            {
-                "trades": _("Unknown trade: %(trade)s.")
-                % {"trade": ", ".join(sorted(trades - valid))}
-            }
+    unknown = trades - set(Trade.values)
+    if unknown:
+        raise UnknownTrade(
+            {"trades": _("Unknown trade: %(trade)s.") % {"trade": ", ".join(sorted(unknown))}}
         )
     TechnicianTrade.objects.filter(user=user).exclude(trade__in=trades).delete()
-    existing = set(TechnicianTrade.objects.filter(user=user).values_list("trade", flat=True))
+    # ignore_conflicts: a concurrent call may have added the same trade.
     TechnicianTrade.objects.bulk_create(
-        TechnicianTrade(user=user, trade=trade) for trade in sorted(trades - existing)
+        [TechnicianTrade(user=user, trade=trade) for trade in sorted(trades)],
+        ignore_conflicts=True,
     )
+    return sorted(trades)
+
+
+# --- Notification preferences ---------------------------------------------------------
+
+
+@transaction.atomic
+def notification_preferences_update(*, user: User, **kinds) -> NotificationPreference:
+    """Turn kinds of notification on (True) or off (False) for ``user``."""
+    unknown = set(kinds) - set(NotificationPreference.KINDS)
+    if unknown:
+        raise TypeError(f"Unknown notification kinds: {sorted(unknown)}.")
+    preference, _created = NotificationPreference.objects.select_for_update().get_or_create(
+        user=user
+    )
+    for kind, wanted in kinds.items():
+        setattr(preference, kind, bool(wanted))
+    preference.save()
+    return preference
 
 
 # --- Custom roles -------------------------------------------------------------------

@@ -6,8 +6,11 @@ class AssetsConfig(AppConfig):
     verbose_name = "Assets"
 
     def ready(self):
+        # Imported here, not at the top: models load only once apps are ready.
+        from assets.selectors import asset_count, asset_is_visible_to
+        from attachments import visibility
         from billing.limits import Resource, usage_counter_register
 
-        # Every asset counts against the plan's max_assets.
-        Asset = self.get_model("Asset")
-        usage_counter_register(Resource.ASSETS, lambda tenant, now: Asset.objects.count())
+        # An asset's files: whoever may view assets.
+        visibility.register("asset", asset_is_visible_to)
+        usage_counter_register(Resource.ASSETS, asset_count)

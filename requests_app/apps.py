@@ -6,13 +6,11 @@ class RequestsConfig(AppConfig):
     verbose_name = "Maintenance requests"
 
     def ready(self):
-        from billing.limits import Resource, month_start, usage_counter_register
+        # Imported here, not at the top: models load only once apps are ready.
+        from attachments import visibility
+        from billing.limits import Resource, usage_counter_register
+        from requests_app.selectors import request_count_this_month, request_is_visible_to
 
-        MaintenanceRequest = self.get_model("MaintenanceRequest")
-
-        def requests_this_month(tenant, now):
-            # Counted against max_requests_per_month from the tenant's local month start.
-            created = MaintenanceRequest.objects.filter(created__gte=month_start(tenant, now))
-            return created.count()
-
-        usage_counter_register(Resource.REQUESTS, requests_this_month)
+        # A request's files: whoever may see the request.
+        visibility.register("request", request_is_visible_to)
+        usage_counter_register(Resource.REQUESTS, request_count_this_month)

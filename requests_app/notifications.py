@@ -82,31 +82,6 @@ def on_commit_notify(function, *ids):
     transaction.on_commit(notify, robust=True)
 
 
-# --- Preferences ---------------------------------------------------------------
-
-
-def notification_preferences_get(user) -> NotificationPreference:
-    """The user's preferences, or the defaults (all on, unsaved) if never changed."""
-    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
-        user=user
-    )
-
-
-@transaction.atomic
-def notification_preferences_update(*, user, **kinds) -> NotificationPreference:
-    """Turn kinds of notification on (True) or off (False) for ``user``."""
-    unknown = set(kinds) - set(NotificationPreference.KINDS)
-    if unknown:
-        raise TypeError(f"Unknown notification kinds: {sorted(unknown)}.")
-    preference, _created = NotificationPreference.objects.select_for_update().get_or_create(
-        user=user
-    )
-    for kind, wanted in kinds.items():
-        setattr(preference, kind, bool(wanted))
-    preference.save()
-    return preference
-
-
 # --- Recipients ------------------------------------------------------------------
 
 

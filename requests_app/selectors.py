@@ -4,29 +4,23 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from accounts.roles import MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS
-from accounts.selectors import user_list_with_permission
+
+# The workflow's permission checks and trades are accounts' (it owns roles,
+# permissions and trades); the workflow reads them under these names.
+from accounts.selectors import (
+    user_is_lead,
+    user_is_technician,
+    user_list_with_permission,
+    user_trades,
+)
+from billing.limits import month_start
 from requests_app.models import (
     MaintenanceRequest,
     RequestChange,
     RequestComment,
     RequestSettings,
     RequestTransition,
-    TechnicianTrade,
 )
-
-# The workflow keys on permissions (accounts.roles), so custom roles take part
-# in it too. ``has_perm`` caches a user's permissions on the object: one query
-# per user.
-
-
-def user_is_lead(user) -> bool:
-    """True for those who see and steer every request (admins, managers)."""
-    return getattr(user, "is_active", False) and user.has_perm(MANAGE_ALL_REQUESTS)
-
-
-def user_is_technician(user) -> bool:
-    """True for those a request can be assigned to."""
-    return getattr(user, "is_active", False) and user.has_perm(WORK_ON_REQUESTS)
 
 
 def assignee_get(pk) -> User | None:
@@ -48,8 +42,9 @@ def lead_list():
     return user_list_with_permission(MANAGE_ALL_REQUESTS)
 
 
-def user_trades(user) -> list[str]:
-    return sorted(TechnicianTrade.objects.filter(user=user).values_list("trade", flat=True))
+def request_count_this_month(tenant, now=None) -> int:
+    """Requests filed since the tenant's local month began: what max_requests_per_month caps."""
+    return MaintenanceRequest.objects.filter(created__gte=month_start(tenant, now)).count()
 
 
 def request_settings_get() -> RequestSettings:

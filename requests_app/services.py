@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assets.models import AssetStatus
 from billing import limits
 from requests_app import events, notifications, selectors
 from requests_app.dashboard import rollup
@@ -24,8 +25,6 @@ from requests_app.models import (
     RequestTransition,
     RequestType,
     Status,
-    TechnicianTrade,
-    Trade,
 )
 from tenants.selectors import current_tenant
 
@@ -362,6 +361,29 @@ def request_create(
     return request
 
 
+def request_report_problem(
+    *, asset, reporter_name: str, reporter_contact: str, title: str, description: str
+) -> MaintenanceRequest:
+    """
+    File a maintenance request, in status ``new``, for a problem reported by
+    anyone holding the asset's QR code (the public report page). Raises
+    ValidationError (including PlanLimitReached) when it cannot be filed. The
+    request has no ``requester`` (no account); the reporter's name and
+    contact are its own fields.
+    """
+    if asset.status == AssetStatus.RETIRED:
+        raise ValidationError(
+            _("This asset has been retired and no longer takes reports."), code="asset_retired"
+        )
+    return request_create(
+        title=title,
+        description=description,
+        reporter_name=reporter_name,
+        reporter_contact=reporter_contact,
+        asset=asset,
+    )
+
+
 @transaction.atomic
 def request_update(*, request: MaintenanceRequest, by, **changes) -> MaintenanceRequest:
     """
@@ -444,7 +466,7 @@ def requests_close_resolved(*, now=None) -> int:
     return closed
 
 
-# --- Settings and trades ----------------------------------------------------------
+# --- Settings ----------------------------------------------------------
 
 
 @transaction.atomic
@@ -459,14 +481,3 @@ def request_settings_update(**fields) -> RequestSettings:
     request_settings.full_clean(validate_unique=False)
     request_settings.save()
     return request_settings
-
-
-@transaction.atomic
-def user_trades_set(*, user, trades) -> list[str]:
-    """Make ``trades`` exactly the trades ``user`` works in."""
-    trades = sorted({Trade(trade).value for trade in trades})
-    TechnicianTrade.objects.filter(user=user).exclude(trade__in=trades).delete()
-    TechnicianTrade.objects.bulk_create(
-        [TechnicianTrade(user=user, trade=trade) for trade in trades], ignore_conflicts=True
-    )
-    return trades

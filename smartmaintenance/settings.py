@@ -63,8 +63,10 @@ TENANT_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "accounts",
+    "attachments",
     "assets",
     "requests_app",
+    "preventive",
     "webhooks",
 ]
 

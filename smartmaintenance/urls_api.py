@@ -12,6 +12,8 @@ v1 = [
     path("", include("accounts.api.urls")),
     path("", include("assets.api.urls")),
     path("", include("requests_app.api.urls")),
+    path("", include("attachments.api.urls")),
+    path("", include("preventive.api.urls")),
     path("", include("webhooks.api.urls")),
     path("plan/", PlanView.as_view(), name="plan"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -15,11 +15,12 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from accounts.roles import BuiltinRole
+from accounts.services import user_trades_set
 from assets.models import Asset
 from assets.services import asset_create, location_create
+from attachments.models import Attachment
 from requests_app import services
 from requests_app.models import (
-    Attachment,
     MaintenanceRequest,
     RequestChange,
     RequestComment,
@@ -41,7 +42,7 @@ def people(alpha, api_for):
     other, other_user, _ = api_for(alpha, role=BuiltinRole.REQUESTER)
     tech, tech_user, _ = api_for(alpha, role=BuiltinRole.TECHNICIAN)
     with tenant_context(alpha):  # whichever tenant fixture the test entered last
-        services.user_trades_set(user=tech_user, trades=["electrical"])
+        user_trades_set(user=tech_user, trades=["electrical"])
     return {
         "lead": (lead, lead_user),
         "requester": (requester, requester_user),

@@ -56,7 +56,8 @@ def test_seed_demo_is_idempotent_and_its_users_can_log_in(public_tenant):
 
 
 def test_seed_demo_fills_acme_with_a_living_system(public_tenant):
-    from assets.models import Asset, Location, MaintenanceSchedule, ScheduledOccurrence
+    from assets.models import Asset, Location
+    from preventive.models import MaintenanceSchedule, ScheduledOccurrence
     from requests_app.models import MaintenanceRequest, RequestComment, Status
 
     call_command("seed_demo")

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.roles import BuiltinRole
+from accounts.services import user_trades_set
 from assets.services import asset_create
 from requests_app.dashboard import selectors as dashboard
 from requests_app.dashboard.rollup import dashboard_rollup_rebuild
@@ -28,7 +29,6 @@ from requests_app.services import (
     due_at_for,
     request_create,
     request_transition,
-    user_trades_set,
 )
 from tenants.services import tenant_update
 

@@ -19,12 +19,10 @@ from django.utils import timezone
 
 from accounts.models import NotificationPreference
 from accounts.roles import BuiltinRole
+from accounts.selectors import notification_preferences_get
+from accounts.services import notification_preferences_update
 from requests_app.models import MaintenanceRequest, SlaBreachNotice
-from requests_app.notifications import (
-    notification_preferences_get,
-    notification_preferences_update,
-    requests_notify_sla_breaches,
-)
+from requests_app.notifications import requests_notify_sla_breaches
 from requests_app.services import (
     request_comment_create,
     request_create,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.roles import BuiltinRole
+from accounts.services import user_trades_set
 from assets.services import asset_create, location_create
 from requests_app.models import (
     ElectricalDetails,
@@ -32,7 +33,6 @@ from requests_app.services import (
     request_transition,
     request_update,
     requests_close_resolved,
-    user_trades_set,
 )
 from tenants.models import Tenant
 

@@ -15,11 +15,11 @@ from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from accounts.api.serializers import UserSmallSerializer
 from accounts.models import User
 from assets.models import Asset, Location
 from requests_app.models import (
     DETAIL_RELATIONS,
-    Attachment,
     ElectricalDetails,
     HvacDetails,
     MaintenanceRequest,
@@ -32,12 +32,6 @@ from requests_app.models import (
 from requests_app.services import STAMPS, request_allowed_transitions
 
 # --- Small nested objects ----------------------------------------------------
-
-
-class UserSmallSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-    full_name = serializers.CharField()
 
 
 class AssetSmallSerializer(serializers.Serializer):
@@ -349,7 +343,7 @@ class TransitionSerializer(serializers.Serializer):
     )
 
 
-# --- Comments, attachments, history -------------------------------------------
+# --- Comments, history -------------------------------------------
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -359,33 +353,6 @@ class CommentSerializer(serializers.ModelSerializer):
         model = RequestComment
         fields = ["id", "author", "body", "created"]
         read_only_fields = ["created"]
-
-
-class RequestAttachmentSerializer(serializers.ModelSerializer):
-    uploaded_by = UserSmallSerializer(read_only=True)
-    download_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Attachment
-        fields = [
-            "id",
-            "original_name",
-            "content_type",
-            "size",
-            "uploaded_by",
-            "created",
-            "download_url",
-        ]
-        read_only_fields = fields
-
-    def get_download_url(self, attachment) -> str:
-        return f"/api/v1/attachments/{attachment.pk}/download/"
-
-
-class RequestAttachmentUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(
-        help_text="At most 10 MB: JPEG, PNG, GIF, WebP, PDF, plain text or CSV."
-    )
 
 
 class HistoryEntrySerializer(serializers.Serializer):

@@ -5,13 +5,11 @@ workflow, the plan limit and the audit trail); their ValidationErrors become
 the API's error format in smartmaintenance/api/exceptions.py.
 """
 
-from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -21,13 +19,15 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from requests_app import attachments, selectors, services
+from attachments import selectors as attachment_selectors
+from attachments import services as attachment_services
+from attachments.api.serializers import AttachmentSerializer, AttachmentUploadSerializer
+from attachments.models import Attachment
+from requests_app import selectors, services
 from requests_app.api import selectors as api_selectors
 from requests_app.api import serializers
 from requests_app.api.filters import RequestFilter, RequestOrdering
-from requests_app.downloads import attachment_response
 from requests_app.models import (
-    Attachment,
     MaintenanceRequest,
     RequestComment,
     RequestTransition,
@@ -261,8 +261,8 @@ class RequestCommentViewSet(
     list=extend_schema(summary="A request's attachments, oldest first"),
     create=extend_schema(
         summary="Attach a file to a request",
-        request={"multipart/form-data": serializers.RequestAttachmentUploadSerializer},
-        responses={201: serializers.RequestAttachmentSerializer},
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
     ),
 )
 class RequestAttachmentViewSet(
@@ -274,24 +274,24 @@ class RequestAttachmentViewSet(
     checked by content). Download with `GET /attachments/{id}/download/`.
     """
 
-    serializer_class = serializers.RequestAttachmentSerializer
+    serializer_class = AttachmentSerializer
     parser_classes = [MultiPartParser]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular looking at it
             return Attachment.objects.none()
-        return attachments.request_attachments(self.get_parent())
+        return attachment_selectors.attachment_list(self.get_parent())
 
     def create(self, request, *args, **kwargs):
         parent = self.get_parent()  # 404 before looking at the upload
-        upload = serializers.RequestAttachmentUploadSerializer(data=request.data)
+        upload = AttachmentUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        attachment = attachments.attachment_create(
+        attachment = attachment_services.attachment_create(
             file=upload.validated_data["file"],
             uploaded_by=request.user,
             request=parent,
         )
-        body = serializers.RequestAttachmentSerializer(attachment).data
+        body = AttachmentSerializer(attachment).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -312,35 +312,3 @@ class RequestHistoryViewSet(RequestChildMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(selectors.request_history(self.get_parent()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-@extend_schema_view(
-    destroy=extend_schema(summary="Delete an attachment (its uploader, or a lead)"),
-)
-class AttachmentViewSet(mixins.DestroyModelMixin, viewsets.GenericViewSet):
-    """
-    One attachment, found by id among those you may see (those of requests
-    you can see, and of assets if you may view assets).
-    """
-
-    serializer_class = serializers.RequestAttachmentSerializer
-    queryset = Attachment.objects.none()  # for the schema; see get_object
-    lookup_value_regex = r"[0-9]+"
-
-    def get_object(self):
-        try:
-            return attachments.attachment_get_visible(self.request.user, self.kwargs["pk"])
-        except Attachment.DoesNotExist:
-            raise Http404 from None
-
-    def perform_destroy(self, attachment):
-        attachments.attachment_delete(attachment=attachment, by=self.request.user)
-
-    @extend_schema(
-        summary="Download an attachment",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
-    )
-    @action(detail=True, methods=["get"])
-    def download(self, request, pk=None):
-        attachment = self.get_object()
-        return attachment_response(attachment)

@@ -9,17 +9,16 @@ from django_tenants.utils import tenant_context
 from accounts.api_keys import api_key_create, api_key_list, api_key_revoke
 from accounts.models import APIKey, User
 from accounts.roles import BuiltinRole
-from accounts.services import roles_provision_defaults, user_create
-from assets.maintenance import preventive_requests_generate, schedule_create
+from accounts.services import roles_provision_defaults, user_create, user_trades_set
 from assets.models import Asset
 from assets.services import asset_create, location_create
 from billing.plans import PlanCode
 from billing.services import public_tenant_ensure, tenant_change_plan, tenant_create
+from preventive.services import preventive_requests_generate, schedule_create
 from requests_app.services import (
     request_comment_create,
     request_create,
     request_transition,
-    user_trades_set,
 )
 from tenants.models import Tenant
 from tenants.selectors import subdomain_is_held

@@ -1,108 +1,29 @@
 """
-Preventive maintenance: schedules per asset, the dates they fall due, the
-generation of their requests, and checklist completion. Services (writes)
-and selectors (reads) together, kept apart from ``assets.services``.
+Writes for preventive maintenance: schedules, the generation of their
+requests (through ``requests_app.services.request_create``, so numbering,
+plan limits and the audit trail apply), and checklist completion.
 
-Design notes, including how month-end dates are handled: docs/assets.md.
+Design notes: docs/assets.md, "Preventive maintenance".
 """
 
-import calendar
-import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assets.models import (
-    AssetStatus,
-    ChecklistItem,
-    ChecklistStep,
-    MaintenanceSchedule,
-    Recurrence,
-    ScheduledOccurrence,
-)
+from assets.models import AssetStatus
 from billing import limits
 from billing.plans import Feature
+from preventive.models import ChecklistItem, ChecklistStep, MaintenanceSchedule, ScheduledOccurrence
+from preventive.recurrence import occurrences_due
+from preventive.selectors import tenant_today
+from requests_app.selectors import request_is_visible_to
 from requests_app.services import request_create
 from tenants.selectors import current_tenant
-
-# --- Date maths ----------------------------------------------------------------
-
-
-def add_months(start: date, months: int, day: int) -> date:
-    """
-    ``day`` of the month ``months`` after ``start``'s month, clamped to that
-    month's last day: day 31 is 30 April and 28 (or 29) February.
-
-    The day is always the schedule's anchor, never the previous occurrence's
-    day, so a schedule on the 31st comes back to the 31st after February.
-    """
-    index = start.year * 12 + start.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
-
-
-def first_occurrence(schedule: MaintenanceSchedule) -> date:
-    """The schedule's first due date: ``starts_on`` or the first matching day after it."""
-    start = schedule.starts_on
-    if schedule.recurrence == Recurrence.WEEKDAY:
-        return start + timedelta(days=(schedule.weekday - start.weekday()) % 7)
-    if schedule.recurrence == Recurrence.DAY_OF_MONTH:
-        this_month = add_months(start, 0, schedule.day_of_month)
-        return this_month if this_month >= start else add_months(start, 1, schedule.day_of_month)
-    return start
-
-
-def occurrences_due(
-    schedule: MaintenanceSchedule, until: date, after: date | None = None
-) -> Iterator[date]:
-    """
-    The schedule's due dates up to ``until`` (inclusive), in order, only
-    those later than ``after`` when it is given.
-
-    - days, weeks: ``starts_on``, then every N days or 7N days;
-    - weekday: the first such weekday on or after ``starts_on``, then every N weeks;
-    - months: ``starts_on``'s day of the month, every N months;
-    - day of month: the first such day on or after ``starts_on``, every N months.
-
-    Month steps clamp the day to the month's end (31 → 30 April → 28 or 29
-    February) and are counted from the first date, so they never drift.
-    """
-    first = first_occurrence(schedule)
-    low = first if after is None else max(first, after + timedelta(days=1))
-    if low > until:
-        return
-    step = schedule.interval
-    if schedule.recurrence in (Recurrence.MONTHS, Recurrence.DAY_OF_MONTH):
-        anchor = first.day if schedule.recurrence == Recurrence.MONTHS else schedule.day_of_month
-        # Jump close to ``low`` rather than walking from the first date: a
-        # schedule may be years old. One step short, to be safe with clamping.
-        months_to_low = (low.year - first.year) * 12 + low.month - first.month
-        k = max(months_to_low // step - 1, 0)
-        while (due := add_months(first, k * step, anchor)) <= until:
-            if due >= low:
-                yield due
-            k += 1
-    else:
-        days = step * (1 if schedule.recurrence == Recurrence.DAYS else 7)
-        k = -(-(low - first).days // days)  # ceiling division
-        while (due := first + timedelta(days=k * days)) <= until:
-            yield due
-            k += 1
-
-
-def tenant_today(tenant=None, now=None) -> date:
-    """Today's date in the tenant's time zone: what "due today" means to its staff."""
-    tenant = tenant or current_tenant()
-    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(tenant.timezone)).date()
-
-
-# --- Schedules -------------------------------------------------------------------
 
 SCHEDULE_FIELDS = (
     "title",
@@ -283,40 +204,17 @@ def checklist_item_complete(*, item: ChecklistItem, user, now=None) -> Checklist
     Record that ``user`` completed a checklist item, and when. Idempotent: an
     item already completed keeps its first completion (who did the work does
     not change because someone ticks it again).
+
+    Whoever may see the generated request may tick its checklist; for anyone
+    else the item is as if it did not exist (``ChecklistItem.DoesNotExist``).
     """
     if user is None or not user.is_active:
         raise ValidationError(_("Only an active user can complete a checklist item."))
+    if not request_is_visible_to(item.occurrence.request, user):
+        raise ChecklistItem.DoesNotExist("No such checklist item.")
     stored = ChecklistItem.objects.select_for_update().get(pk=item.pk)
     if stored.completed_at is None:
         stored.completed_by = user
         stored.completed_at = now or timezone.now()
         stored.save(update_fields=["completed_by", "completed_at"])
     return stored
-
-
-# --- Selectors -------------------------------------------------------------------
-
-
-def schedule_list(*, asset=None, include_inactive: bool = False):
-    schedules = MaintenanceSchedule.objects.select_related("asset")
-    if asset is not None:
-        schedules = schedules.filter(asset=asset)
-    if not include_inactive:
-        schedules = schedules.filter(active=True)
-    return schedules
-
-
-def schedule_next_due(schedule: MaintenanceSchedule, today: date | None = None) -> date | None:
-    """The next date not yet generated, looking up to a year ahead (None if none)."""
-    today = today or tenant_today()
-    after = schedule.last_generated_on
-    horizon = max(today, after or today) + timedelta(days=366)
-    return next(occurrences_due(schedule, horizon, after=after), None)
-
-
-def occurrence_list(*, schedule: MaintenanceSchedule):
-    return schedule.occurrences.select_related("request").prefetch_related("checklist")
-
-
-def occurrence_checklist(occurrence: ScheduledOccurrence):
-    return occurrence.checklist.select_related("completed_by").order_by("order")

@@ -1,7 +1,7 @@
 from django_tenants.utils import tenant_context
 
-from assets.maintenance import preventive_requests_generate
 from billing.limits import FeatureNotInPlan
+from preventive.services import preventive_requests_generate
 from tenants.management.base import PerTenantCommand
 
 

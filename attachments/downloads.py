@@ -2,7 +2,7 @@
 
 from django.http import FileResponse
 
-from requests_app.models import Attachment
+from attachments.models import Attachment
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:

@@ -1,27 +1,14 @@
 """
-Attachments on maintenance requests and assets: validation, writes and the
-one read that decides who may download what.
-
-Kept apart from ``services.py`` so the rules for files (size, type by
-content, storage clean-up) sit in one place. See docs/requests.md,
-"Attachments".
-
-Files go to the default storage, django-tenants' ``TenantFileSystemStorage``,
-under a relative path, so they land in ``MEDIA_ROOT/<schema>/attachments/``;
-nothing serves ``MEDIA_ROOT`` directly, every download goes through
-``views.attachment_download`` and ``attachment_get_visible``.
+What a file must be to be attached: at most 10 MB, and of an allowed type,
+decided by its name *and* its bytes. See docs/requests.md, "Attachments".
 """
 
 import unicodedata
 from pathlib import PurePosixPath
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-
-from requests_app import selectors
-from requests_app.models import Attachment, MaintenanceRequest
 
 # A constant, not a setting: the limit is part of the product and is stated
 # in docs/requests.md and in the error message.
@@ -163,98 +150,3 @@ def attachment_validate_file(file) -> tuple[str, str]:
             code="file_type_mismatch",
         )
     return name, expected
-
-
-def _user_may_see_asset(user) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.has_perm("assets.view_asset")
-    )
-
-
-def attachment_create(*, file, uploaded_by, request=None, asset=None) -> Attachment:
-    """
-    Attach ``file`` to a request or to an asset (exactly one of them).
-
-    ``uploaded_by`` must be able to see the request (the visibility rules of
-    ``selectors.request_list_visible_to``) or have ``assets.view_asset``.
-    The file is validated by ``attachment_validate_file`` before anything is
-    written. The file is stored before the row is inserted (``FileField``
-    saves on ``pre_save``); if the insert fails the stored file is deleted
-    again, so a failed create leaves neither a row nor a file.
-    """
-    if (request is None) == (asset is None):
-        raise ValidationError(
-            _("An attachment belongs to a request or an asset."), code="attachment_owner"
-        )
-    if request is not None and not selectors.request_is_visible_to(request, uploaded_by):
-        raise ValidationError(
-            _("You cannot attach files to this request."), code="attachment_forbidden"
-        )
-    if asset is not None and not _user_may_see_asset(uploaded_by):
-        raise ValidationError(
-            _("You cannot attach files to this asset."), code="attachment_forbidden"
-        )
-    original_name, content_type = attachment_validate_file(file)
-
-    attachment = Attachment(
-        request=request,
-        asset=asset,
-        uploaded_by=uploaded_by,
-        original_name=original_name,
-        content_type=content_type,
-        size=file.size,
-    )
-    # The storage name comes from upload_to (random), not from the client.
-    attachment.file = file
-    attachment.file.name = original_name
-    try:
-        with transaction.atomic():
-            attachment.save()
-    except BaseException:
-        # pre_save stored the file before the INSERT failed: remove it, or it
-        # would sit in the tenant's folder with no row pointing at it.
-        stored = attachment.file.name
-        if stored and stored != original_name and attachment.file.storage.exists(stored):
-            attachment.file.storage.delete(stored)
-        raise
-    return attachment
-
-
-def attachment_delete(*, attachment: Attachment, by) -> None:
-    """
-    Delete an attachment: its uploader or an admin/manager may, if they can
-    still see what it is attached to. The file goes after commit, so a
-    rolled-back delete keeps it.
-    """
-    if not attachment_is_visible_to(attachment, by) or not (
-        attachment.uploaded_by_id == by.pk or selectors.user_is_lead(by)
-    ):
-        raise ValidationError(
-            _("You cannot delete this attachment."), code="attachment_delete_forbidden"
-        )
-    storage, name = attachment.file.storage, attachment.file.name
-    with transaction.atomic():
-        attachment.delete()
-        transaction.on_commit(lambda: storage.delete(name))
-
-
-def attachment_is_visible_to(attachment: Attachment, user) -> bool:
-    """A request's attachment: whoever sees the request; an asset's: ``assets.view_asset``."""
-    if attachment.request_id is not None:
-        return selectors.request_list_visible_to(user).filter(pk=attachment.request_id).exists()
-    return _user_may_see_asset(user)
-
-
-def attachment_get_visible(user, pk) -> Attachment:
-    """One attachment ``user`` may download; ``Attachment.DoesNotExist`` otherwise."""
-    attachment = Attachment.objects.select_related("request", "asset").get(pk=pk)
-    if not attachment_is_visible_to(attachment, user):
-        raise Attachment.DoesNotExist
-    return attachment
-
-
-def request_attachments(request: MaintenanceRequest):
-    """The attachments of a request, oldest first, with their uploaders."""
-    return request.attachments.select_related("uploaded_by")
