@@ -75,6 +75,17 @@ ATTACHMENT_ID = OpenApiParameter(
 )
 
 
+def _attachment_action(*, methods, url_path, url_name):
+    """An action on one attachment of the asset: ``attachments/<attachment_pk>`` + ``url_path``."""
+    return action(
+        detail=True,
+        methods=methods,
+        url_path=r"attachments/(?P<attachment_pk>[0-9]+)" + url_path,
+        url_name=url_name,
+        filter_backends=[],
+    )
+
+
 class AssetViewSet(ReadCreateUpdateViewSet):
     """
     The organisation's assets. Retired assets are left out of the list unless
@@ -184,13 +195,7 @@ class AssetViewSet(ReadCreateUpdateViewSet):
         return attachment
 
     @extend_schema(parameters=[ATTACHMENT_ID], request=None, responses={204: None})
-    @action(
-        detail=True,
-        methods=["delete"],
-        url_path=r"attachments/(?P<attachment_pk>[0-9]+)",
-        url_name="attachment-detail",
-        filter_backends=[],
-    )
+    @_attachment_action(methods=["delete"], url_path="", url_name="attachment-detail")
     def attachment_detail(self, request, pk=None, attachment_pk=None):
         """Delete an attachment: its uploader, or a manager or admin, may."""
         attachment = self._attachment(request, attachment_pk)
@@ -205,13 +210,7 @@ class AssetViewSet(ReadCreateUpdateViewSet):
             )
         },
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"attachments/(?P<attachment_pk>[0-9]+)/download",
-        url_name="attachment-download",
-        filter_backends=[],
-    )
+    @_attachment_action(methods=["get"], url_path="/download", url_name="attachment-download")
     def attachment_download(self, request, pk=None, attachment_pk=None):
         """
         The file under its original name, always as a download, never inline,
