@@ -69,7 +69,6 @@ class UserCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
     permission_required = "accounts.add_user"
     template_name = "accounts/user_form.html"
     form_class = UserCreateForm
-
     redirect_to = "accounts:user_list"
 
     def form_save(self, form):
@@ -83,6 +82,7 @@ class UserUpdateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
     permission_required = "accounts.change_user"
     template_name = "accounts/user_form.html"
     form_class = UserUpdateForm
+    redirect_to = "accounts:user_list"
 
     def dispatch(self, request, *args, **kwargs):
         try:
@@ -96,8 +96,6 @@ class UserUpdateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(edited_user=self.user, **kwargs)
-
-    redirect_to = "accounts:user_list"
 
     def form_save(self, form):
         return services.user_update(user=self.user, by=self.request.user, **form.cleaned_data)
@@ -119,7 +117,6 @@ class RoleCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
     permission_required = "auth.add_group"
     template_name = "accounts/role_form.html"
     form_class = RoleForm
-
     redirect_to = "accounts:role_list"
 
     def form_save(self, form):
@@ -148,6 +145,7 @@ class RoleUpdateView(RoleMixin, ServiceFormMixin, FormView):
     permission_required = "auth.view_group"
     template_name = "accounts/role_form.html"
     form_class = RoleForm
+    redirect_to = "accounts:role_list"
 
     def has_permission(self):
         needed = "auth.view_group" if self.request.method == "GET" else "auth.change_group"
@@ -162,8 +160,6 @@ class RoleUpdateView(RoleMixin, ServiceFormMixin, FormView):
             for field in form.fields.values():
                 field.disabled = True
         return form
-
-    redirect_to = "accounts:role_list"
 
     def form_save(self, form):
         return services.role_update(role=self.role, **form.cleaned_data)
