@@ -51,6 +51,17 @@ class TradesField(forms.MultipleChoiceField):
         )
 
 
+def _password_field(label, help_text):
+    # Optional: user_invite and user_update leave the password alone without one.
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=help_text,
+    )
+
+
 class UserCreateForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
@@ -59,12 +70,9 @@ class UserCreateForm(forms.Form):
         help_text=_("Requester-only users are free; any other combination takes a seat."),
     )
     trades = TradesField(label=_("Trades"))
-    password = forms.CharField(
-        label=_("Initial password"),
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Leave empty to create the account without one; it cannot log in until set."),
+    password = _password_field(
+        _("Initial password"),
+        _("Leave empty to create the account without one; it cannot log in until set."),
     )
 
 
@@ -77,13 +85,7 @@ class UserUpdateForm(forms.Form):
         required=False,
         help_text=_("Deactivated users cannot log in; their requests and history stay."),
     )
-    password = forms.CharField(
-        label=_("Set a new password"),
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Leave empty to keep the current one."),
-    )
+    password = _password_field(_("Set a new password"), _("Leave empty to keep the current one."))
 
 
 class PermissionChoiceField(forms.ModelMultipleChoiceField):

@@ -15,7 +15,7 @@ from accounts.forms import APIKeyForm, RoleForm, UserCreateForm, UserUpdateForm
 from accounts.models import NotificationPreference, User
 from billing import limits
 from billing.plans import Feature
-from smartmaintenance.forms import add_service_error
+from smartmaintenance.forms import ServiceFormMixin, add_service_error
 
 
 class LoginView(auth_views.LoginView):
@@ -65,25 +65,24 @@ class UserListView(PermissionRequiredMixin, TemplateView):
         )
 
 
-class UserCreateView(PermissionRequiredMixin, FormView):
+class UserCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
     permission_required = "accounts.add_user"
     template_name = "accounts/user_form.html"
     form_class = UserCreateForm
+    redirect_to = "accounts:user_list"
 
-    def form_valid(self, form):
-        try:
-            user = services.user_invite(**form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("User %(user)s created.") % {"user": user.email})
-        return redirect("accounts:user_list")
+    def form_save(self, form):
+        return services.user_invite(**form.cleaned_data)
+
+    def success_message(self, user):
+        return _("User %(user)s created.") % {"user": user.email}
 
 
-class UserUpdateView(PermissionRequiredMixin, FormView):
+class UserUpdateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
     permission_required = "accounts.change_user"
     template_name = "accounts/user_form.html"
     form_class = UserUpdateForm
+    redirect_to = "accounts:user_list"
 
     def dispatch(self, request, *args, **kwargs):
         try:
@@ -98,14 +97,11 @@ class UserUpdateView(PermissionRequiredMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(edited_user=self.user, **kwargs)
 
-    def form_valid(self, form):
-        try:
-            services.user_update(user=self.user, by=self.request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("User %(user)s saved.") % {"user": self.user.email})
-        return redirect("accounts:user_list")
+    def form_save(self, form):
+        return services.user_update(user=self.user, by=self.request.user, **form.cleaned_data)
+
+    def success_message(self, written):
+        return _("User %(user)s saved.") % {"user": self.user.email}
 
 
 class RoleListView(PermissionRequiredMixin, TemplateView):
@@ -117,19 +113,17 @@ class RoleListView(PermissionRequiredMixin, TemplateView):
         return super().get_context_data(roles=roles, **kwargs)
 
 
-class RoleCreateView(PermissionRequiredMixin, FormView):
+class RoleCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
     permission_required = "auth.add_group"
     template_name = "accounts/role_form.html"
     form_class = RoleForm
+    redirect_to = "accounts:role_list"
 
-    def form_valid(self, form):
-        try:
-            role = services.role_create(**form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Role %(role)s created.") % {"role": role})
-        return redirect("accounts:role_list")
+    def form_save(self, form):
+        return services.role_create(**form.cleaned_data)
+
+    def success_message(self, role):
+        return _("Role %(role)s created.") % {"role": role}
 
 
 class RoleMixin(PermissionRequiredMixin):
@@ -145,12 +139,13 @@ class RoleMixin(PermissionRequiredMixin):
         return super().get_context_data(role=self.role, builtin=self.builtin, **kwargs)
 
 
-class RoleUpdateView(RoleMixin, FormView):
+class RoleUpdateView(RoleMixin, ServiceFormMixin, FormView):
     """Edits a custom role; shows a built-in one read-only (its rights are set in code)."""
 
     permission_required = "auth.view_group"
     template_name = "accounts/role_form.html"
     form_class = RoleForm
+    redirect_to = "accounts:role_list"
 
     def has_permission(self):
         needed = "auth.view_group" if self.request.method == "GET" else "auth.change_group"
@@ -166,14 +161,11 @@ class RoleUpdateView(RoleMixin, FormView):
                 field.disabled = True
         return form
 
-    def form_valid(self, form):
-        try:
-            role = services.role_update(role=self.role, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Role %(role)s saved.") % {"role": role})
-        return redirect("accounts:role_list")
+    def form_save(self, form):
+        return services.role_update(role=self.role, **form.cleaned_data)
+
+    def success_message(self, role):
+        return _("Role %(role)s saved.") % {"role": role}
 
 
 class RoleDeleteView(RoleMixin, TemplateView):

@@ -22,7 +22,7 @@ from assets.qr import qr_png, qr_svg
 from attachments import selectors as attachment_selectors
 from attachments import services as attachment_services
 from attachments.content import ALLOWED_DESCRIPTION, MAX_ATTACHMENT_SIZE
-from smartmaintenance.forms import add_service_error
+from smartmaintenance.forms import ServiceFormMixin
 
 
 def report_url(request, asset) -> str:
@@ -102,27 +102,27 @@ class AssetFormMixin(PermissionRequiredMixin):
     form_class = AssetForm
     template_name = "assets/asset_form.html"
 
+    def success_redirect(self, asset):
+        return asset
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(categories=selectors.asset_categories(), **kwargs)
 
 
-class AssetCreateView(AssetFormMixin, FormView):
+class AssetCreateView(AssetFormMixin, ServiceFormMixin, FormView):
     permission_required = "assets.add_asset"
 
-    def form_valid(self, form):
+    def form_save(self, form):
         data = {
             name: value for name, value in form.cleaned_data.items() if value not in (None, False)
         }
-        try:
-            asset = services.asset_create(user=self.request.user, **data)
-        except ValidationError as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Asset %(asset)s created.") % {"asset": asset})
-        return redirect(asset)
+        return services.asset_create(user=self.request.user, **data)
+
+    def success_message(self, asset):
+        return _("Asset %(asset)s created.") % {"asset": asset}
 
 
-class AssetUpdateView(AssetFormMixin, FormView):
+class AssetUpdateView(AssetFormMixin, ServiceFormMixin, FormView):
     permission_required = "assets.change_asset"
 
     def dispatch(self, request, *args, **kwargs):
@@ -135,16 +135,13 @@ class AssetUpdateView(AssetFormMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(asset=self.asset, **kwargs)
 
-    def form_valid(self, form):
-        try:
-            asset = services.asset_update(
-                asset=self.asset, user=self.request.user, data=form.service_data()
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Asset %(asset)s saved.") % {"asset": asset})
-        return redirect(asset)
+    def form_save(self, form):
+        return services.asset_update(
+            asset=self.asset, user=self.request.user, data=form.service_data()
+        )
+
+    def success_message(self, asset):
+        return _("Asset %(asset)s saved.") % {"asset": asset}
 
 
 class AssetRetireView(PermissionRequiredMixin, View):
@@ -190,28 +187,27 @@ class LocationListView(PermissionRequiredMixin, TemplateView):
         return super().get_context_data(locations=selectors.location_tree(), **kwargs)
 
 
-class LocationCreateView(PermissionRequiredMixin, FormView):
+class LocationCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
     permission_required = "assets.add_location"
     form_class = LocationForm
     template_name = "assets/location_form.html"
+    redirect_to = "assets:location_list"
 
     def get_initial(self):
         return {"parent": self.request.GET.get("parent")}
 
-    def form_valid(self, form):
-        try:
-            location = services.location_create(**form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Location %(location)s created.") % {"location": location})
-        return redirect("assets:location_list")
+    def form_save(self, form):
+        return services.location_create(**form.cleaned_data)
+
+    def success_message(self, location):
+        return _("Location %(location)s created.") % {"location": location}
 
 
-class LocationUpdateView(PermissionRequiredMixin, FormView):
+class LocationUpdateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
     permission_required = "assets.change_location"
     form_class = LocationForm
     template_name = "assets/location_form.html"
+    redirect_to = "assets:location_list"
 
     def dispatch(self, request, *args, **kwargs):
         self.location = selectors.location_get(pk=kwargs["pk"])
@@ -223,12 +219,9 @@ class LocationUpdateView(PermissionRequiredMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(location=self.location, **kwargs)
 
-    def form_valid(self, form):
+    def form_save(self, form):
         data = {name: form.cleaned_data[name] for name in form.changed_data}
-        try:
-            location = services.location_update(location=self.location, data=data)
-        except ValidationError as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Location %(location)s saved.") % {"location": location})
-        return redirect("assets:location_list")
+        return services.location_update(location=self.location, data=data)
+
+    def success_message(self, location):
+        return _("Location %(location)s saved.") % {"location": location}

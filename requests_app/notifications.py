@@ -37,6 +37,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import NotificationPreference
 from requests_app import selectors
+from requests_app.batches import each_locked
 from requests_app.models import (
     MaintenanceRequest,
     RequestComment,
@@ -283,20 +284,17 @@ def requests_notify_sla_breaches(now=None) -> int:
     now = now or timezone.now()
     overdue = MaintenanceRequest.objects.overdue(now)
     pending = overdue.exclude(sla_breach_notice__due_at__gte=F("due_at"))
-    notified = 0
-    for pk in pending.order_by("due_at", "pk").values_list("pk", flat=True):
-        with transaction.atomic():
-            # Checked again under the row lock: another run may have notified
-            # it, or someone resolved it, since the list was read.
-            request = overdue.select_for_update().filter(pk=pk).first()
-            if request is None:
-                continue
-            notice = SlaBreachNotice.objects.filter(request=request).first()
-            if notice is not None and notice.due_at >= request.due_at:
-                continue
-            SlaBreachNotice.objects.update_or_create(
-                request=request, defaults={"due_at": request.due_at, "notified_at": now}
-            )
-            on_commit_notify(notify_sla_breach, request.pk)
-        notified += 1
-    return notified
+
+    def notify(request) -> bool:
+        # Checked again under the row lock: another run may have notified it,
+        # or someone resolved it, since the list was read.
+        notice = SlaBreachNotice.objects.filter(request=request).first()
+        if notice is not None and notice.due_at >= request.due_at:
+            return False
+        SlaBreachNotice.objects.update_or_create(
+            request=request, defaults={"due_at": request.due_at, "notified_at": now}
+        )
+        on_commit_notify(notify_sla_breach, request.pk)
+        return True
+
+    return each_locked(pending.order_by("due_at", "pk"), recheck=overdue, apply=notify)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from assets.models import AssetStatus
 from billing import limits
 from requests_app import events, notifications, selectors
+from requests_app.batches import each_locked
 from requests_app.dashboard import rollup
 from requests_app.models import (
     DETAIL_MODELS,
@@ -447,23 +448,19 @@ def requests_close_resolved(*, now=None) -> int:
         return 0
     cutoff = now - timedelta(days=days)
     due = MaintenanceRequest.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
-    closed = 0
-    for pk in due.order_by("resolved_at", "pk").values_list("pk", flat=True):
-        with transaction.atomic():
-            # Checked again under the lock: it may have been reopened (and even
-            # resolved again, later) since the list was read.
-            request = due.select_for_update().filter(pk=pk).first()
-            if request is None:
-                continue
-            request_transition(
-                request=request,
-                to_status=Status.CLOSED,
-                by=None,
-                note=f"Closed automatically {days} days after it was resolved.",
-                now=now,
-            )
-        closed += 1
-    return closed
+
+    def close(request):
+        # Read again under the lock: it may have been reopened (and even
+        # resolved again, later) since the list was read.
+        request_transition(
+            request=request,
+            to_status=Status.CLOSED,
+            by=None,
+            note=f"Closed automatically {days} days after it was resolved.",
+            now=now,
+        )
+
+    return each_locked(due.order_by("resolved_at", "pk"), recheck=due, apply=close)
 
 
 # --- Settings ----------------------------------------------------------

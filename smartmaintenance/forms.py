@@ -1,6 +1,8 @@
 """What every app's server-rendered forms share."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 
 
 def add_service_error(form, error: ValidationError) -> None:
@@ -10,3 +12,36 @@ def add_service_error(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+class ServiceFormMixin:
+    """
+    For a FormView whose valid form a service writes: ``form_save(form)``
+    calls it and returns what it wrote. A ValidationError from the service
+    shows on the form (``add_service_error``) and the page comes back;
+    otherwise ``success_message(written)`` is shown, when there is one, and
+    the user is sent to ``success_redirect(written)``: ``redirect_to`` (a URL
+    name, say) unless a view says otherwise.
+    """
+
+    redirect_to = None
+
+    def form_save(self, form):
+        raise NotImplementedError
+
+    def success_message(self, written) -> str:
+        return ""
+
+    def success_redirect(self, written):
+        return self.redirect_to
+
+    def form_valid(self, form):
+        try:
+            written = self.form_save(form)
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        message = self.success_message(written)
+        if message:
+            messages.success(self.request, message)
+        return redirect(self.success_redirect(written))

@@ -12,12 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from billing import limits
 from billing.plans import Feature
-from smartmaintenance.forms import add_service_error
+from smartmaintenance.forms import ServiceFormMixin
 from webhooks import selectors, services
 from webhooks.forms import EndpointForm
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -51,18 +52,18 @@ class EndpointListView(WebhookAdminMixin, TemplateView):
         return super().get_context_data(endpoints=selectors.endpoint_list(), **kwargs)
 
 
-class EndpointCreateView(WebhookAdminMixin, FormView):
+class EndpointCreateView(WebhookAdminMixin, ServiceFormMixin, FormView):
     template_name = "webhooks/endpoint_form.html"
     form_class = EndpointForm
 
-    def form_valid(self, form):
-        try:
-            endpoint = services.endpoint_create(by=self.request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, "Webhook created. Copy its signing secret below.")
-        return redirect("webhooks:endpoint_detail", endpoint.pk)
+    def form_save(self, form):
+        return services.endpoint_create(by=self.request.user, **form.cleaned_data)
+
+    def success_message(self, endpoint):
+        return "Webhook created. Copy its signing secret below."
+
+    def success_redirect(self, endpoint):
+        return reverse("webhooks:endpoint_detail", args=[endpoint.pk])
 
 
 class EndpointMixin(WebhookAdminMixin):
@@ -78,7 +79,7 @@ class EndpointDetailView(EndpointMixin, TemplateView):
         return super().get_context_data(endpoint=self.endpoint, deliveries=deliveries, **kwargs)
 
 
-class EndpointUpdateView(EndpointMixin, FormView):
+class EndpointUpdateView(EndpointMixin, ServiceFormMixin, FormView):
     template_name = "webhooks/endpoint_form.html"
     form_class = EndpointForm
 
@@ -88,16 +89,16 @@ class EndpointUpdateView(EndpointMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(endpoint=self.endpoint, **kwargs)
 
-    def form_valid(self, form):
-        try:
-            services.endpoint_update(
-                endpoint=self.endpoint, by=self.request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, "Webhook saved.")
-        return redirect("webhooks:endpoint_detail", self.endpoint.pk)
+    def form_save(self, form):
+        return services.endpoint_update(
+            endpoint=self.endpoint, by=self.request.user, **form.cleaned_data
+        )
+
+    def success_message(self, written):
+        return "Webhook saved."
+
+    def success_redirect(self, written):
+        return reverse("webhooks:endpoint_detail", args=[self.endpoint.pk])
 
 
 class EndpointDeleteView(EndpointMixin, TemplateView):

@@ -8,7 +8,7 @@ ValidationErrors become the API's error format in the exception handler.
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -21,39 +21,7 @@ from attachments import services as attachment_services
 from attachments.api.serializers import AttachmentUploadSerializer
 from attachments.downloads import attachment_response
 from attachments.models import Attachment
-from smartmaintenance.api.permissions import HasModelPermission
-
-
-class ActionPermission(HasModelPermission):
-    """
-    Django model permissions, except for the actions a view lists in
-    ``action_permissions``: an extra action's method says little about what it
-    does (POST .../retire/ changes an asset, it adds none).
-    """
-
-    def has_permission(self, request, view):
-        required = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
-        if required is None:
-            return super().has_permission(request, view)
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perms(required))
-
-
-class ReadCreateUpdateViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
-    """List and retrieve; ``create`` and ``partial_update`` (no PUT) call the services."""
-
-    permission_classes = [*viewsets.GenericViewSet.permission_classes, ActionPermission]
-    action_permissions: dict[str, list[str]] = {}
-
-    def filter_queryset(self, queryset):
-        # The list's filters only: a filter that hides rows by default
-        # (retired assets) must not make a detail URL a 404.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
+from smartmaintenance.api.viewsets import ReadCreateUpdateViewSet
 
 # --- Locations -------------------------------------------------------------------
 
@@ -80,9 +48,8 @@ class LocationViewSet(ReadCreateUpdateViewSet):
         responses={201: serializers.LocationSerializer},
     )
     def create(self, request):
-        serializer = serializers.LocationInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        location = services.location_create(**serializer.validated_data)
+        data = self.validated_input(serializers.LocationInputSerializer)
+        location = services.location_create(**data)
         return Response(
             serializers.LocationSerializer(location, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
@@ -94,9 +61,8 @@ class LocationViewSet(ReadCreateUpdateViewSet):
     )
     def partial_update(self, request, pk=None):
         location = self.get_object()
-        serializer = serializers.LocationInputSerializer(location, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        location = services.location_update(location=location, data=serializer.validated_data)
+        data = self.validated_input(serializers.LocationInputSerializer, location)
+        location = services.location_update(location=location, data=data)
         return Response(
             serializers.LocationSerializer(location, context=self.get_serializer_context()).data
         )
@@ -107,6 +73,17 @@ class LocationViewSet(ReadCreateUpdateViewSet):
 ATTACHMENT_ID = OpenApiParameter(
     "attachment_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The attachment's id."
 )
+
+
+def _attachment_action(*, methods, url_path, url_name):
+    """An action on one attachment of the asset: ``attachments/<attachment_pk>`` + ``url_path``."""
+    return action(
+        detail=True,
+        methods=methods,
+        url_path=r"attachments/(?P<attachment_pk>[0-9]+)" + url_path,
+        url_name=url_name,
+        filter_backends=[],
+    )
 
 
 class AssetViewSet(ReadCreateUpdateViewSet):
@@ -147,19 +124,15 @@ class AssetViewSet(ReadCreateUpdateViewSet):
         request=serializers.AssetInputSerializer, responses={201: serializers.AssetSerializer}
     )
     def create(self, request):
-        serializer = serializers.AssetInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        asset = services.asset_create(user=request.user, **serializer.validated_data)
+        data = self.validated_input(serializers.AssetInputSerializer)
+        asset = services.asset_create(user=request.user, **data)
         return Response(self._asset_body(asset), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.AssetInputSerializer, responses=serializers.AssetSerializer)
     def partial_update(self, request, pk=None):
         asset = self.get_object()
-        serializer = serializers.AssetInputSerializer(asset, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        asset = services.asset_update(
-            asset=asset, user=request.user, data=serializer.validated_data
-        )
+        data = self.validated_input(serializers.AssetInputSerializer, asset)
+        asset = services.asset_update(asset=asset, user=request.user, data=data)
         return Response(self._asset_body(asset))
 
     @extend_schema(request=None, responses=serializers.AssetSerializer)
@@ -174,8 +147,7 @@ class AssetViewSet(ReadCreateUpdateViewSet):
     def history(self, request, pk=None):
         """The asset's audit trail, newest first: one entry per changed field."""
         changes = selectors.asset_changes(asset=self.get_object())
-        page = self.paginate_queryset(changes)
-        return self.get_paginated_response(serializers.AssetChangeSerializer(page, many=True).data)
+        return self.paginated_response(changes, serializers.AssetChangeSerializer)
 
     @extend_schema(methods=["GET"], responses=serializers.AssetAttachmentSerializer(many=True))
     @extend_schema(
@@ -207,9 +179,8 @@ class AssetViewSet(ReadCreateUpdateViewSet):
                 status=status.HTTP_201_CREATED,
             )
         files = attachment_selectors.attachment_list(asset)
-        page = self.paginate_queryset(files)
-        return self.get_paginated_response(
-            serializers.AssetAttachmentSerializer(page, many=True, context=context).data
+        return self.paginated_response(
+            files, serializers.AssetAttachmentSerializer, context=context
         )
 
     def _attachment(self, request, attachment_pk):
@@ -224,13 +195,7 @@ class AssetViewSet(ReadCreateUpdateViewSet):
         return attachment
 
     @extend_schema(parameters=[ATTACHMENT_ID], request=None, responses={204: None})
-    @action(
-        detail=True,
-        methods=["delete"],
-        url_path=r"attachments/(?P<attachment_pk>[0-9]+)",
-        url_name="attachment-detail",
-        filter_backends=[],
-    )
+    @_attachment_action(methods=["delete"], url_path="", url_name="attachment-detail")
     def attachment_detail(self, request, pk=None, attachment_pk=None):
         """Delete an attachment: its uploader, or a manager or admin, may."""
         attachment = self._attachment(request, attachment_pk)
@@ -245,13 +210,7 @@ class AssetViewSet(ReadCreateUpdateViewSet):
             )
         },
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"attachments/(?P<attachment_pk>[0-9]+)/download",
-        url_name="attachment-download",
-        filter_backends=[],
-    )
+    @_attachment_action(methods=["get"], url_path="/download", url_name="attachment-download")
     def attachment_download(self, request, pk=None, attachment_pk=None):
         """
         The file under its original name, always as a download, never inline,

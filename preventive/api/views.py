@@ -12,12 +12,13 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from assets.api.views import ActionPermission, ReadCreateUpdateViewSet
 from billing import limits
 from billing.plans import Feature
 from preventive import selectors, services
 from preventive.api import filters, serializers
 from preventive.models import ChecklistItem, MaintenanceSchedule
+from smartmaintenance.api.permissions import ActionPermission
+from smartmaintenance.api.viewsets import ReadCreateUpdateViewSet
 from tenants.selectors import current_tenant
 
 
@@ -82,9 +83,8 @@ class ScheduleViewSet(ReadCreateUpdateViewSet):
         responses={201: serializers.ScheduleSerializer},
     )
     def create(self, request):
-        serializer = serializers.ScheduleInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        schedule = services.schedule_create(**serializer.validated_data)
+        data = self.validated_input(serializers.ScheduleInputSerializer)
+        schedule = services.schedule_create(**data)
         return Response(self._schedule_body(schedule), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -92,9 +92,7 @@ class ScheduleViewSet(ReadCreateUpdateViewSet):
     )
     def partial_update(self, request, pk=None):
         schedule = self.get_object()
-        serializer = serializers.ScheduleUpdateSerializer(schedule, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = dict(self.validated_input(serializers.ScheduleUpdateSerializer, schedule))
         steps = data.pop("steps", None)
         schedule = services.schedule_update(schedule=schedule, data=data, steps=steps)
         return Response(self._schedule_body(schedule))
@@ -104,8 +102,7 @@ class ScheduleViewSet(ReadCreateUpdateViewSet):
     def occurrences(self, request, pk=None):
         """The due dates generated so far, with their request and checklist."""
         occurrences = selectors.occurrence_list(schedule=self.get_object())
-        page = self.paginate_queryset(occurrences)
-        return self.get_paginated_response(serializers.OccurrenceSerializer(page, many=True).data)
+        return self.paginated_response(occurrences, serializers.OccurrenceSerializer)
 
     @extend_schema(
         parameters=[
