@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from smartmaintenance import embedded_redis
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -202,7 +204,12 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"SmartMaintenance <noreply@{BASE_DOMAIN}>")
 
 # --- Celery ------------------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# REDIS_URL when it answers; otherwise (a fresh machine, CI without a Redis) an
+# embedded one under .data/redis. In production (DEBUG off) REDIS_URL is taken
+# as it is: a broker that is down must not be replaced by an empty one.
+REDIS_URL = env("REDIS_URL", default="")
+if not REDIS_URL or (DEBUG and not embedded_redis.answers(REDIS_URL)):
+    REDIS_URL = embedded_redis.ensure_server(BASE_DIR / ".data" / "redis")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
