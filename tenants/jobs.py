@@ -120,6 +120,20 @@ def jobs_fan_out(*, app, now=None) -> int:
     return sent
 
 
+# A run not finished this long after it was queued is overdue: its task was
+# lost, or is stuck. Far beyond any job's normal time, well below a day.
+OVERDUE_AFTER = timedelta(hours=1)
+
+
+def job_runs_overdue(runs=None, now=None):
+    """The runs of ``runs`` (all by default) queued or started over OVERDUE_AFTER ago."""
+    runs = JobRun.objects.all() if runs is None else runs
+    return runs.filter(
+        status__in=[JobRun.Status.QUEUED, JobRun.Status.STARTED],
+        queued__lte=(now or timezone.now()) - OVERDUE_AFTER,
+    )
+
+
 def _run_id(task) -> int | None:
     request = task.request
     return (request.headers or {}).get(RUN_HEADER) or request.get(RUN_HEADER)

@@ -6,6 +6,7 @@ so these tests commit what it must see (``committed_tenant``, ``in_own_connectio
 """
 
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -13,9 +14,11 @@ import pytest
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 from worker_process import Worker
 
+from accounts.services import user_create
 from outbox.models import OutboundEmail
 from outbox.tasks import email_send, emails_sweep
 from smartmaintenance.celery import app as celery_app
@@ -284,3 +287,37 @@ def test_mail_is_stored_in_the_senders_transaction_and_nothing_is_sent_on_rollba
         EmailMessage("Kept", "Body", to=["a@example.com"]).send()
 
     assert list(OutboundEmail.objects.values_list("subject", flat=True)) == ["Kept"]
+
+
+# --- What the platform admin sees ---------------------------------------------------------
+
+
+def test_the_platform_admin_lists_failed_and_overdue_runs(public_client, alpha, beta):
+    with schema_context("public"):
+        admin = user_create(
+            email="ops@platform.example",
+            password="ops-Password-99",
+            is_staff=True,
+            is_superuser=True,
+        )
+        now = timezone.now()
+        claim = uuid.uuid4()
+        JobRun.objects.create(
+            job="test.failed", tenant=alpha, slot="a", claim=claim, status=JobRun.Status.FAILED,
+            error="SMTPException('refused')",
+        )  # fmt: skip
+        JobRun.objects.create(
+            job="test.lost", tenant=beta, slot="b", claim=claim, queued=now - timedelta(hours=2)
+        )
+        JobRun.objects.create(job="test.fine", tenant=beta, slot="c", claim=claim, queued=now)
+    public_client.force_login(admin)
+
+    def listed(state):
+        page = public_client.get(f"/admin/tenants/jobrun/?state={state}").content.decode()
+        start = page.index('id="result_list"')
+        return page[start : page.index("</table>", start)]
+
+    failed, overdue = listed("failed"), listed("overdue")
+
+    assert "test.failed" in failed and "test.lost" not in failed and "test.fine" not in failed
+    assert "test.lost" in overdue and "test.failed" not in overdue and "test.fine" not in overdue
