@@ -23,6 +23,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        from accounts.selectors import seats_taken_count
+        from billing.limits import Resource, usage_counter_register
+
+        usage_counter_register(Resource.USERS, seats_taken_count)
+
         # post_migrate is sent per app, in INSTALLED_APPS order, and auth
         # creates each app's permissions on it (its receiver was connected
         # first). Listening for the last tenant app means every permission a

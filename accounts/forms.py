@@ -8,17 +8,17 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import APIKey, User
-from accounts.selectors import WORKFLOW_PERMISSIONS, role_assignable_permissions, role_is_builtin
-from requests_app.models import Trade
+from accounts.models import APIKey, Trade, User
+from accounts.roles import MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS, WORKFLOW_PERMISSIONS
+from accounts.selectors import role_assignable_permissions, role_is_builtin
 
 # Shown under the two permissions the request workflow keys on.
 WORKFLOW_HELP = {
-    "requests_app.manage_all_requests": _(
+    MANAGE_ALL_REQUESTS: _(
         "Makes a lead: sees every request and may triage, assign, re-prioritise and close "
         "it, like the built-in Admin and Manager roles."
     ),
-    "requests_app.work_on_requests": _(
+    WORK_ON_REQUESTS: _(
         "Makes someone assignable: requests can be assigned to them, and they see the "
         "unassigned requests of their trades, like the built-in Technician role."
     ),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -52,6 +53,39 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Trade(models.TextChoices):
+    """
+    The kinds of work technicians do. A maintenance request's type is the
+    trade that does it (``requests_app.models.RequestType`` is this).
+    """
+
+    ELECTRICAL = "electrical", _("Electrical")
+    PLUMBING = "plumbing", _("Plumbing")
+    HVAC = "hvac", _("HVAC")
+    GENERAL = "general", _("General")
+
+
+class TechnicianTrade(models.Model):
+    """A trade a user works in. Technicians see the unassigned requests of their trades."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trades"
+    )
+    trade = models.CharField(_("trade"), max_length=20, choices=Trade)
+
+    class Meta:
+        # The table requests_app created before the model moved here.
+        db_table = "requests_app_techniciantrade"
+        verbose_name = _("technician trade")
+        verbose_name_plural = _("technician trades")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "trade"], name="technician_trade_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.trade}"
 
 
 class NotificationPreference(models.Model):

@@ -15,6 +15,14 @@ class BuiltinRole(models.TextChoices):
     REQUESTER = "Requester", _("Requester")
 
 
+# The two permissions the request workflow keys on (requests_app.selectors),
+# so that custom roles take part in it: a lead sees and steers every request,
+# a worker can be assigned requests. The role form shows them first.
+MANAGE_ALL_REQUESTS = "requests_app.manage_all_requests"
+WORK_ON_REQUESTS = "requests_app.work_on_requests"
+WORKFLOW_PERMISSIONS = (MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS)
+
+
 # Permissions as "app_label.codename"; "app_label.*" means every permission of
 # the app, and a leading "-" takes one away again.
 # ``requests_app.manage_all_requests`` makes a lead (sees and steers every
@@ -25,16 +33,26 @@ BUILTIN_ROLE_PERMISSIONS = {
     BuiltinRole.ADMIN: [
         "accounts.*",
         "auth.*",
+        "attachments.*",
         "assets.*",
         "requests_app.*",
         "-requests_app.work_on_requests",
+        "preventive.*",
         "webhooks.*",
     ],
     BuiltinRole.MANAGER: [
+        "attachments.*",
         "assets.*",
         "requests_app.*",
         "-requests_app.work_on_requests",
+        "preventive.*",
         "accounts.view_user",
+        # Trades were requests_app's before they moved to accounts: a manager
+        # keeps the permissions on them that "requests_app.*" gave.
+        "accounts.add_techniciantrade",
+        "accounts.change_techniciantrade",
+        "accounts.delete_techniciantrade",
+        "accounts.view_techniciantrade",
     ],
     BuiltinRole.TECHNICIAN: [
         "assets.view_asset",
@@ -50,6 +68,16 @@ BUILTIN_ROLE_PERMISSIONS = {
         "requests_app.add_maintenancerequest",
     ],
 }
+
+
+# Requester seats are free, as in the leading CMMS products: only users with
+# some other role (or none) count against the plan's max_users.
+FREE_SEAT_ROLE = BuiltinRole.REQUESTER.value
+
+
+def takes_a_seat(role_names) -> bool:
+    """Whether a user with these roles counts against ``max_users``."""
+    return list(role_names) != [FREE_SEAT_ROLE]
 
 
 def _spec_query(spec) -> models.Q:

@@ -3,8 +3,31 @@
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Count, Q, QuerySet
 
-from accounts.models import User
-from accounts.roles import BuiltinRole
+from accounts.models import NotificationPreference, TechnicianTrade, User
+from accounts.roles import FREE_SEAT_ROLE, MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS, BuiltinRole
+
+
+# ``has_perm`` caches a user's permissions on the object: one query per user.
+def user_is_lead(user) -> bool:
+    """True for those who see and steer every request (admins, managers)."""
+    return getattr(user, "is_active", False) and user.has_perm(MANAGE_ALL_REQUESTS)
+
+
+def user_is_technician(user) -> bool:
+    """True for those a request can be assigned to."""
+    return getattr(user, "is_active", False) and user.has_perm(WORK_ON_REQUESTS)
+
+
+def user_trades(user) -> list[str]:
+    """The trades ``user`` works in, sorted."""
+    return sorted(TechnicianTrade.objects.filter(user=user).values_list("trade", flat=True))
+
+
+def notification_preferences_get(user) -> NotificationPreference:
+    """The user's preferences, or the defaults (all on, unsaved) if never changed."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )
 
 
 def user_list_with_permission(permission: str) -> QuerySet[User]:
@@ -21,15 +44,33 @@ def user_list_with_permission(permission: str) -> QuerySet[User]:
     ).distinct()
 
 
+def seats_taken_count(tenant=None, now=None) -> int:
+    """
+    Active users counting against the plan's ``max_users``: all but those
+    whose only role is Requester. accounts registers it as billing's counter
+    of users (AccountsConfig.ready()).
+    """
+    free_seats = (
+        User.objects.annotate(role_count=Count("groups"))
+        .filter(role_count=1, groups__name=FREE_SEAT_ROLE)
+        .values("pk")
+    )
+    return User.objects.filter(is_active=True).exclude(pk__in=free_seats).count()
+
+
 # --- Users and roles, for the tenant admin's pages -----------------------------------
 
 # The apps whose permissions a custom role may hold: the product's own and
 # auth (who may manage roles). Not contenttypes, sessions or third-party apps.
-ROLE_PERMISSION_APPS = ("accounts", "auth", "assets", "requests_app", "webhooks")
-
-# The two permissions the request workflow keys on (see requests_app.selectors),
-# shown first and explained on the role form.
-WORKFLOW_PERMISSIONS = ("requests_app.manage_all_requests", "requests_app.work_on_requests")
+ROLE_PERMISSION_APPS = (
+    "accounts",
+    "auth",
+    "attachments",
+    "assets",
+    "requests_app",
+    "preventive",
+    "webhooks",
+)
 
 
 def user_list() -> QuerySet[User]:

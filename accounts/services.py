@@ -7,15 +7,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import User
-from accounts.roles import BUILTIN_ROLE_PERMISSIONS, BuiltinRole, role_permissions
+from accounts.models import NotificationPreference, TechnicianTrade, Trade, User
+from accounts.roles import BUILTIN_ROLE_PERMISSIONS, BuiltinRole, role_permissions, takes_a_seat
 from accounts.selectors import ROLE_PERMISSION_APPS, role_is_builtin
-from requests_app.models import TechnicianTrade, Trade
-from tenants import limits
+from billing import limits
 from tenants.selectors import current_tenant
 
 
-@transaction.atomic
 def user_create(
     *,
     email: str,
@@ -27,21 +25,12 @@ def user_create(
     """
     Create a user in the current schema: a staff member of the current
     tenant, or a platform admin in the public schema. Counts against the
-    plan's user limit unless the user's only role is Requester.
+    plan's user limit unless the user's only role is Requester. The rule is
+    the user manager's (accounts.managers), which createsuperuser calls too.
     """
-    user = User(email=email, full_name=full_name, **extra_fields)
-    user.full_clean(exclude=["password"])
-    if password is not None:
-        validate_password(password, user)
-    user.set_password(password)
-
-    tenant = current_tenant()
-    if not tenant.is_public and limits.takes_a_seat(role.name for role in roles):
-        limits.reserve(tenant, limits.Resource.USERS)
-    user.save()
-    if roles:
-        user.groups.set(roles)
-    return user
+    return User.objects.user_create(
+        email=email, password=password, full_name=full_name, roles=roles, **extra_fields
+    )
 
 
 def roles_provision_defaults() -> dict[str, Group]:
@@ -150,8 +139,8 @@ def user_update(
             )
 
     tenant = current_tenant()
-    had_seat = user.is_active and limits.takes_a_seat(role.name for role in old_roles)
-    takes_seat = is_active and limits.takes_a_seat(role.name for role in roles)
+    had_seat = user.is_active and takes_a_seat(role.name for role in old_roles)
+    takes_seat = is_active and takes_a_seat(role.name for role in roles)
     if takes_seat and not had_seat and not tenant.is_public:
         limits.reserve(tenant, limits.Resource.USERS)
 
@@ -172,26 +161,48 @@ def user_update(
     return user
 
 
-def user_trades_set(*, user: User, trades) -> None:
+class UnknownTrade(ValidationError, ValueError):
+    """A trade that is not one of ``Trade``: bad input for the form, a bad value for code."""
+
+
+@transaction.atomic
+def user_trades_set(*, user: User, trades) -> list[str]:
     """
-    Make ``trades`` exactly the user's trades. The model sits in requests_app
-    for now (its docstring says it belongs here eventually); this is the
-    accounts side's only way to write it.
+    Make ``trades`` exactly the trades ``user`` works in; return them, sorted.
+    Raise UnknownTrade (a ValidationError on ``trades``) for a trade that
+    does not exist, writing nothing.
     """
     trades = set(trades)
-    valid = set(Trade.values)
-    if not trades <= valid:
-        raise ValidationError(
-            {
-                "trades": _("Unknown trade: %(trade)s.")
-                % {"trade": ", ".join(sorted(trades - valid))}
-            }
+    unknown = trades - set(Trade.values)
+    if unknown:
+        raise UnknownTrade(
+            {"trades": _("Unknown trade: %(trade)s.") % {"trade": ", ".join(sorted(unknown))}}
         )
     TechnicianTrade.objects.filter(user=user).exclude(trade__in=trades).delete()
-    existing = set(TechnicianTrade.objects.filter(user=user).values_list("trade", flat=True))
+    # ignore_conflicts: a concurrent call may have added the same trade.
     TechnicianTrade.objects.bulk_create(
-        TechnicianTrade(user=user, trade=trade) for trade in sorted(trades - existing)
+        [TechnicianTrade(user=user, trade=trade) for trade in sorted(trades)],
+        ignore_conflicts=True,
     )
+    return sorted(trades)
+
+
+# --- Notification preferences ---------------------------------------------------------
+
+
+@transaction.atomic
+def notification_preferences_update(*, user: User, **kinds) -> NotificationPreference:
+    """Turn kinds of notification on (True) or off (False) for ``user``."""
+    unknown = set(kinds) - set(NotificationPreference.KINDS)
+    if unknown:
+        raise TypeError(f"Unknown notification kinds: {sorted(unknown)}.")
+    preference, _created = NotificationPreference.objects.select_for_update().get_or_create(
+        user=user
+    )
+    for kind, wanted in kinds.items():
+        setattr(preference, kind, bool(wanted))
+    preference.save()
+    return preference
 
 
 # --- Custom roles -------------------------------------------------------------------

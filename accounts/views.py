@@ -13,13 +13,9 @@ from django.views.generic import FormView, TemplateView, View
 from accounts import api_keys, selectors, services
 from accounts.forms import APIKeyForm, RoleForm, UserCreateForm, UserUpdateForm
 from accounts.models import NotificationPreference, User
-from requests_app.notifications import (
-    notification_preferences_get,
-    notification_preferences_update,
-)
+from billing import limits
+from billing.plans import Feature
 from smartmaintenance.forms import add_service_error
-from tenants import limits
-from tenants.plans import Feature
 
 
 class LoginView(auth_views.LoginView):
@@ -39,10 +35,10 @@ class NotificationPreferenceForm(forms.ModelForm):
 def notification_preferences(request):
     """The signed-in user's own e-mail notification switches; nobody else's."""
     form = NotificationPreferenceForm(
-        request.POST or None, instance=notification_preferences_get(request.user)
+        request.POST or None, instance=selectors.notification_preferences_get(request.user)
     )
     if request.method == "POST" and form.is_valid():
-        notification_preferences_update(
+        services.notification_preferences_update(
             user=request.user, **{kind: form.cleaned_data[kind] for kind in form.Meta.fields}
         )
         messages.success(request, "Notification preferences saved.")

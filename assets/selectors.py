@@ -10,6 +10,11 @@ from assets.models import Asset, AssetChange, AssetStatus, Location
 # --- Locations ---------------------------------------------------------------
 
 
+def asset_count(tenant=None, now=None) -> int:
+    """Every asset, retired ones included: what the plan's max_assets caps."""
+    return Asset.objects.count()
+
+
 def location_tree() -> QuerySet[Location]:
     """
     Every location, parents right before their children (pre-order), in one
@@ -145,6 +150,15 @@ def asset_ancestor_ids(asset_id: int) -> list[int]:
             [asset_id],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def asset_is_visible_to(asset: Asset, user) -> bool:
+    """Whoever may view assets sees every asset, and so its files."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.has_perm("assets.view_asset")
+    )
 
 
 def asset_changes(*, asset: Asset) -> QuerySet[AssetChange]:

@@ -11,8 +11,8 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from assets.models import PATH_SEPARATOR, Asset, AssetChange, AssetStatus, Location, path_segment
-from requests_app.services import request_create
-from tenants import limits
+from assets.selectors import asset_ancestor_ids
+from billing import limits
 from tenants.selectors import current_tenant
 
 # --- Locations ---------------------------------------------------------------
@@ -116,6 +116,17 @@ def _refuse_retiring_here(status) -> None:
         )
 
 
+def _refuse_part_of_itself(asset: Asset) -> None:
+    # Only an existing asset can be its own ancestor: a new one has no parts yet.
+    if asset.parent_id and (
+        asset.parent_id == asset.pk or asset.pk in asset_ancestor_ids(asset.parent_id)
+    ):
+        raise ValidationError(
+            {"parent": _("An asset cannot be part of itself or of one of its own parts.")},
+            code="asset_cycle",
+        )
+
+
 @transaction.atomic
 def asset_create(*, name: str, asset_tag: str, user=None, **fields) -> Asset:
     """Create an asset; counts against the plan's asset limit."""
@@ -147,6 +158,7 @@ def asset_update(*, asset: Asset, user, data: dict, action=AssetChange.Action.UP
     before = _snapshot(stored)
     for field, value in data.items():
         setattr(stored, field, value)
+    _refuse_part_of_itself(stored)
     stored.full_clean()
     stored.save()
     after = _snapshot(stored)
@@ -177,27 +189,4 @@ def asset_retire(*, asset: Asset, user) -> Asset:
         user=user,
         data={"status": AssetStatus.RETIRED},
         action=AssetChange.Action.RETIRED,
-    )
-
-
-def asset_report_problem(
-    *, asset: Asset, reporter_name: str, reporter_contact: str, title: str, description: str
-):
-    """
-    File a maintenance request, in status ``new``, for a problem reported by
-    anyone holding the asset's QR code. Raises ValidationError (including
-    PlanLimitReached) when it cannot be filed. The request has no
-    ``requester`` (no account); the reporter's name and contact are its own
-    fields.
-    """
-    if asset.status == AssetStatus.RETIRED:
-        raise ValidationError(
-            _("This asset has been retired and no longer takes reports."), code="asset_retired"
-        )
-    return request_create(
-        title=title,
-        description=description,
-        reporter_name=reporter_name,
-        reporter_contact=reporter_contact,
-        asset=asset,
     )

@@ -1,7 +1,8 @@
 """
 Asset and location pages: staff pages (login and Django permissions) and the
-public "report a problem" page behind each asset's QR code. Thin: they parse
-input with forms and call assets.selectors and assets.services.
+QR codes that open the public "report a problem" page (which is
+requests_app's: it files a request). Thin: they parse input with forms and
+call assets.selectors and assets.services.
 """
 
 from django.contrib import messages
@@ -9,17 +10,18 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from accounts.selectors import user_is_lead
 from assets import selectors, services
-from assets.forms import AssetForm, AttachmentForm, LocationForm, ProblemReportForm
+from assets.forms import AssetForm, AttachmentForm, LocationForm
 from assets.qr import qr_png, qr_svg
-from assets.throttles import AssetReportRateThrottle
-from requests_app import attachments
-from requests_app.selectors import user_is_lead
+from attachments import selectors as attachment_selectors
+from attachments import services as attachment_services
+from attachments.content import ALLOWED_DESCRIPTION, MAX_ATTACHMENT_SIZE
 from smartmaintenance.forms import add_service_error
 
 
@@ -60,10 +62,10 @@ class AssetDetailView(PermissionRequiredMixin, TemplateView):
             changes=selectors.asset_changes(asset=asset)[:100],
             report_url=report_url(self.request, asset),
             # Downloads and deletes go through requests_app's attachment views,
-            # the one place that serves stored files (with their safety headers).
-            attachments=asset.attachments.select_related("uploaded_by"),
-            max_attachment_size=attachments.MAX_ATTACHMENT_SIZE,
-            allowed_attachments=attachments.ALLOWED_DESCRIPTION,
+            # which serve every stored file with attachments.downloads.
+            attachments=attachment_selectors.attachment_list(asset),
+            max_attachment_size=MAX_ATTACHMENT_SIZE,
+            allowed_attachments=ALLOWED_DESCRIPTION,
             may_delete_any_attachment=user_is_lead(self.request.user),
             **kwargs,
         )
@@ -83,7 +85,7 @@ class AssetAttachmentUploadView(AssetDetailView):
         form = AttachmentForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                attachment = attachments.attachment_create(
+                attachment = attachment_services.attachment_create(
                     file=form.cleaned_data["file"], uploaded_by=request.user, asset=asset
                 )
             except ValidationError as error:
@@ -230,54 +232,3 @@ class LocationUpdateView(PermissionRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("Location %(location)s saved.") % {"location": location})
         return redirect("assets:location_list")
-
-
-# --- Public: report a problem ----------------------------------------------------
-
-
-class AssetReportView(View):
-    """
-    The page an asset's QR code opens, for anyone, without logging in: it
-    files a maintenance request against the asset. Guarded by the secret
-    token in the URL, a honeypot field and a per-address rate limit.
-    """
-
-    template_name = "assets/report.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.asset = selectors.asset_get_by_report_token(token=kwargs["token"])
-        response = super().dispatch(request, *args, **kwargs)
-        # The URL is a capability: keep it out of search engines.
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
-
-    def render(self, form, status=200, sent=False):
-        context = {
-            "asset": self.asset,
-            "location": selectors.location_path_display(self.asset.location),
-            "form": form,
-            "sent": sent,
-            "retired": self.asset.status == self.asset.Status.RETIRED,
-        }
-        return render(self.request, self.template_name, context, status=status)
-
-    def get(self, request, token):
-        return self.render(ProblemReportForm(), sent="sent" in request.GET)
-
-    def post(self, request, token):
-        throttle = AssetReportRateThrottle()
-        if not throttle.allow_request(request, self):
-            response = render(
-                request, "assets/report_throttled.html", {"asset": self.asset}, status=429
-            )
-            response["Retry-After"] = str(int(throttle.wait() or 60))
-            return response
-        form = ProblemReportForm(request.POST)
-        if form.is_valid():
-            try:
-                services.asset_report_problem(asset=self.asset, **form.cleaned_data_for_service())
-            except ValidationError as error:
-                add_service_error(form, error)
-            else:
-                return redirect(f"{request.path}?sent=1")
-        return self.render(form, status=400)

@@ -145,8 +145,9 @@ urlpatterns = [
 
 def bench_tenant():
     from accounts.services import roles_provision_defaults, user_create
+    from billing.services import tenant_create
     from tenants.provisioning import template_ensure
-    from tenants.services import tenant_create, tenant_update
+    from tenants.services import tenant_update
 
     tenant = Tenant.objects.filter(subdomain=SUBDOMAIN).first()
     if tenant is None:

@@ -1,7 +1,7 @@
 """
 What the dashboard costs as a tenant grows.
 
-Times the whole dashboard (requests_app.dashboard.dashboard_get: summary,
+Times the whole dashboard (requests_app.dashboard.selectors.dashboard_get: summary,
 requests per month, top assets) for a manager, who sees every request, in
 two tenants built the same way, one holding 1,000 requests and one 100,000,
 in the same run; prints the median over runs of each and their ratio
@@ -18,7 +18,7 @@ per tenant, straight into the tenant's schema: the services (numbering,
 plan limits, transition log) are bypassed on purpose, this is bench data.
 Only the request table is filled; the dashboard reads nothing else but the
 assets' names and the monthly rollup, which is then recounted from the rows
-with ``requests_app.rollup.dashboard_rollup_rebuild`` (what ``manage.py
+with ``requests_app.dashboard.rollup.dashboard_rollup_rebuild`` (what ``manage.py
 rebuild_dashboard_rollup`` does after a bulk load), so that it holds what
 the services would have kept. Then VACUUM ANALYZE, as autovacuum would
 after a bulk load, so the planner has statistics and index-only scans work.
@@ -64,14 +64,14 @@ from django_tenants.utils import tenant_context  # noqa: E402
 from accounts.models import User  # noqa: E402
 from accounts.roles import BuiltinRole  # noqa: E402
 from assets.models import Asset  # noqa: E402
-from requests_app import dashboard  # noqa: E402
-from requests_app.dashboard import dashboard_get  # noqa: E402
+from requests_app.dashboard import selectors as dashboard  # noqa: E402
+from requests_app.dashboard.rollup import dashboard_rollup_rebuild, rollup_zone  # noqa: E402
+from requests_app.dashboard.selectors import dashboard_get  # noqa: E402
 from requests_app.models import (  # noqa: E402
     AssetMonthlyCount,
     MaintenanceRequest,
     RequestMonthlyCount,
 )
-from requests_app.rollup import dashboard_rollup_rebuild, rollup_zone  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 
 SIZES = {"dashboard-bench-1k": 1_000, "dashboard-bench-100k": 100_000}
@@ -82,8 +82,8 @@ TARGET = 3.0
 
 def bench_tenant(subdomain):
     from accounts.services import roles_provision_defaults, user_create
+    from billing.services import tenant_create
     from tenants.provisioning import template_ensure
-    from tenants.services import tenant_create
 
     tenant = Tenant.objects.filter(subdomain=subdomain).first()
     if tenant is None:

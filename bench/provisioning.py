@@ -41,6 +41,7 @@ from django.db import connection, transaction  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
 from accounts.services import user_create  # noqa: E402
+from billing.services import tenant_create  # noqa: E402
 from tenants.models import SpareSchema, Tenant  # noqa: E402
 from tenants.provisioning import (  # noqa: E402
     schema_create,
@@ -48,7 +49,6 @@ from tenants.provisioning import (  # noqa: E402
     spares_fill,
     template_ensure,
 )
-from tenants.services import tenant_create  # noqa: E402
 
 TARGET_P50_MS = 150
 TARGET_RATIO = 10

@@ -91,8 +91,8 @@ urlpatterns = [
 def bench_tenant():
     """The bench's tenant and its one user, created on first use."""
     from accounts.services import user_create
+    from billing.services import tenant_create
     from tenants.provisioning import template_ensure
-    from tenants.services import tenant_create
 
     tenant = Tenant.objects.filter(subdomain=SUBDOMAIN).first()
     if tenant is None:

@@ -12,16 +12,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Trade
 
-class RequestType(models.TextChoices):
-    ELECTRICAL = "electrical", _("Electrical")
-    PLUMBING = "plumbing", _("Plumbing")
-    HVAC = "hvac", _("HVAC")
-    GENERAL = "general", _("General")
-
-
-# A trade is the kind of work a technician does; it uses the request types' names.
-Trade = RequestType
+# A request's type is the trade that does the work: technicians see the
+# unassigned requests of their trades (accounts.TechnicianTrade).
+RequestType = Trade
 
 
 class Priority(models.TextChoices):
@@ -46,6 +41,24 @@ class Status(models.TextChoices):
 # A request in one of these is finished: it no longer runs against its due date.
 FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 OPEN_STATUSES = tuple(status for status in Status if status not in FINISHED_STATUSES)
+
+
+def overdue_condition(now) -> models.Q:
+    """
+    The one definition of "overdue": open (not resolved, closed or
+    cancelled) and past its due date at ``now``, strictly; no due date is
+    never overdue. A condition, for filters and for an aggregate's
+    ``filter=`` (the dashboard); ``MaintenanceRequest.objects.overdue(now)``
+    is the queryset. ``status IN (open)`` rather than ``NOT IN (finished)``:
+    the same rows, and the index on (status, resolved_at) can serve it.
+    """
+    return models.Q(status__in=OPEN_STATUSES, due_at__lt=now)
+
+
+class MaintenanceRequestQuerySet(models.QuerySet):
+    def overdue(self, now):
+        """The requests overdue at ``now`` (see ``overdue_condition``)."""
+        return self.filter(overdue_condition(now))
 
 
 class RequestCounter(models.Model):
@@ -188,6 +201,8 @@ class MaintenanceRequest(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True, editable=False)
     reopened_at = models.DateTimeField(_("reopened"), null=True, blank=True, editable=False)
+
+    objects = MaintenanceRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("maintenance request")
@@ -395,101 +410,6 @@ class RequestChange(models.Model):
         return f"{self.field}: {self.old_value!r} → {self.new_value!r}"
 
 
-class TechnicianTrade(models.Model):
-    """
-    A trade a user works in. Technicians see the unassigned requests of
-    their trades. Belongs with the user in ``accounts`` eventually.
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trades"
-    )
-    trade = models.CharField(_("trade"), max_length=20, choices=Trade)
-
-    class Meta:
-        verbose_name = _("technician trade")
-        verbose_name_plural = _("technician trades")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "trade"], name="technician_trade_unique")
-        ]
-
-    def __str__(self):
-        return f"{self.user_id}: {self.trade}"
-
-
-def attachment_upload_to(instance, filename):
-    """
-    A random name under ``attachments/<year>/<month>/``, keeping only the
-    (already validated) extension: the uploader's name is user input, kept in
-    ``original_name`` for display and downloads, never used as a path.
-
-    Relative on purpose: ``TenantFileSystemStorage`` prefixes the tenant's
-    schema, so the file lands in ``MEDIA_ROOT/<schema>/attachments/...``.
-    """
-    import secrets
-    from pathlib import PurePath
-
-    suffix = PurePath(filename).suffix.lower()
-    return timezone.now().strftime("attachments/%Y/%m/") + secrets.token_urlsafe(16) + suffix
-
-
-class Attachment(models.Model):
-    """
-    A file attached to a maintenance request or to an asset (exactly one).
-
-    Written only by ``requests_app.attachments.attachment_create``, which
-    checks size, type (by content, not by the client's word) and visibility.
-    """
-
-    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=255)
-    original_name = models.CharField(_("original name"), max_length=255)
-    content_type = models.CharField(_("content type"), max_length=100)
-    size = models.PositiveBigIntegerField(_("size (bytes)"))
-    request = models.ForeignKey(
-        MaintenanceRequest,
-        verbose_name=_("request"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="attachments",
-    )
-    asset = models.ForeignKey(
-        "assets.Asset",
-        verbose_name=_("asset"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="attachments",
-    )
-    # PROTECT: accounts are deactivated, not deleted, and history must keep its people.
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created = models.DateTimeField(_("created"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-        ordering = ["created", "pk"]
-        constraints = [
-            # Exactly one owner: a request or an asset, never both, never neither.
-            models.CheckConstraint(
-                condition=(
-                    models.Q(request__isnull=False, asset__isnull=True)
-                    | models.Q(request__isnull=True, asset__isnull=False)
-                ),
-                name="attachment_exactly_one_owner",
-                violation_error_message=_("An attachment belongs to a request or an asset."),
-            )
-        ]
-
-    def __str__(self):
-        return self.original_name
-
-
 class SlaBreachNotice(models.Model):
     """
     Record that a request's SLA breach was e-mailed, so that
@@ -527,7 +447,7 @@ class DashboardRollupState(models.Model):
     was changed) makes the dashboard fall back to live queries until
     ``manage.py rebuild_dashboard_rollup`` recounts. Writers read the row
     ``FOR KEY SHARE`` and a rebuild locks it ``FOR UPDATE``, so a rebuild
-    never interleaves with a write. See requests_app/rollup.py.
+    never interleaves with a write. See requests_app/dashboard/rollup.py.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
@@ -550,7 +470,7 @@ class RequestMonthlyCount(models.Model):
     Requests filed in a calendar month (in the tenant's time zone) with a given
     status, type and priority as they are now, with the sums behind the mean
     times to acknowledge and to resolve. Kept by the services in the writing
-    transaction (requests_app/rollup.py), so the dashboard of a lead reads at
+    transaction (requests_app/dashboard/rollup.py), so the dashboard of a lead reads at
     most 144 rows a month instead of every request of the window.
 
     Counts are signed on purpose: a row is only ever changed by adding, and a

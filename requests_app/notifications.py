@@ -38,7 +38,6 @@ from django_tenants.utils import schema_context
 from accounts.models import NotificationPreference
 from requests_app import selectors
 from requests_app.models import (
-    OPEN_STATUSES,
     MaintenanceRequest,
     RequestComment,
     RequestTransition,
@@ -81,31 +80,6 @@ def on_commit_notify(function, *ids):
 
     notify.__qualname__ = f"notify:{function.__name__}{ids}"
     transaction.on_commit(notify, robust=True)
-
-
-# --- Preferences ---------------------------------------------------------------
-
-
-def notification_preferences_get(user) -> NotificationPreference:
-    """The user's preferences, or the defaults (all on, unsaved) if never changed."""
-    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
-        user=user
-    )
-
-
-@transaction.atomic
-def notification_preferences_update(*, user, **kinds) -> NotificationPreference:
-    """Turn kinds of notification on (True) or off (False) for ``user``."""
-    unknown = set(kinds) - set(NotificationPreference.KINDS)
-    if unknown:
-        raise TypeError(f"Unknown notification kinds: {sorted(unknown)}.")
-    preference, _created = NotificationPreference.objects.select_for_update().get_or_create(
-        user=user
-    )
-    for kind, wanted in kinds.items():
-        setattr(preference, kind, bool(wanted))
-    preference.save()
-    return preference
 
 
 # --- Recipients ------------------------------------------------------------------
@@ -307,7 +281,7 @@ def requests_notify_sla_breaches(now=None) -> int:
     failure loses that breach's e-mails rather than repeat them every run.
     """
     now = now or timezone.now()
-    overdue = MaintenanceRequest.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now)
+    overdue = MaintenanceRequest.objects.overdue(now)
     pending = overdue.exclude(sla_breach_notice__due_at__gte=F("due_at"))
     notified = 0
     for pk in pending.order_by("due_at", "pk").values_list("pk", flat=True):

@@ -2,30 +2,34 @@
 
 from django.db.models import Q, QuerySet
 
-from accounts.selectors import user_list_with_permission
+from accounts.models import User
+from accounts.roles import MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS
+
+# The workflow's permission checks and trades are accounts' (it owns roles,
+# permissions and trades); the workflow reads them under these names.
+from accounts.selectors import (
+    user_is_lead,
+    user_is_technician,
+    user_list_with_permission,
+    user_trades,
+)
+from billing.limits import month_start
 from requests_app.models import (
     MaintenanceRequest,
     RequestChange,
     RequestComment,
     RequestSettings,
     RequestTransition,
-    TechnicianTrade,
 )
 
-# The workflow keys on permissions, so custom roles take part in it too.
-# ``has_perm`` caches a user's permissions on the object: one query per user.
-MANAGE_ALL_REQUESTS = "requests_app.manage_all_requests"
-WORK_ON_REQUESTS = "requests_app.work_on_requests"
 
-
-def user_is_lead(user) -> bool:
-    """True for those who see and steer every request (admins, managers)."""
-    return getattr(user, "is_active", False) and user.has_perm(MANAGE_ALL_REQUESTS)
-
-
-def user_is_technician(user) -> bool:
-    """True for those a request can be assigned to."""
-    return getattr(user, "is_active", False) and user.has_perm(WORK_ON_REQUESTS)
+def assignee_get(pk) -> User | None:
+    """
+    The user picked as assignee (by id, on the request page), or None for an
+    unknown id. Whether they may be assigned is the workflow's call
+    (``services.request_transition``).
+    """
+    return User.objects.filter(pk=pk).first()
 
 
 def technician_list():
@@ -38,8 +42,9 @@ def lead_list():
     return user_list_with_permission(MANAGE_ALL_REQUESTS)
 
 
-def user_trades(user) -> list[str]:
-    return sorted(TechnicianTrade.objects.filter(user=user).values_list("trade", flat=True))
+def request_count_this_month(tenant, now=None) -> int:
+    """Requests filed since the tenant's local month began: what max_requests_per_month caps."""
+    return MaintenanceRequest.objects.filter(created__gte=month_start(tenant, now)).count()
 
 
 def request_settings_get() -> RequestSettings:
@@ -96,3 +101,46 @@ def request_comments(request: MaintenanceRequest) -> QuerySet[RequestComment]:
 
 def request_changes(request: MaintenanceRequest) -> QuerySet[RequestChange]:
     return request.changes.select_related("by")
+
+
+class HistoryEntry:
+    """A transition or a change, as one kind of row for the history list."""
+
+    __slots__ = (
+        "at",
+        "by",
+        "field",
+        "from_status",
+        "kind",
+        "new_value",
+        "note",
+        "old_value",
+        "pk",
+        "to_status",
+    )
+
+    def __init__(self, kind, row):
+        self.kind = kind
+        for name in ("at", "pk", "by"):
+            setattr(self, name, getattr(row, name))
+        names = (
+            ("from_status", "to_status", "note")
+            if kind == "transition"
+            else ("field", "old_value", "new_value")
+        )
+        for name in names:
+            setattr(self, name, getattr(row, name))
+
+
+def request_history(request: MaintenanceRequest) -> list[HistoryEntry]:
+    """
+    What happened to ``request``, oldest first: its transitions and its
+    changed fields as one list, a transition before the changes it made at
+    the same moment. A request's history is short: two queries, merged here.
+    """
+    entries = [
+        *(HistoryEntry("transition", row) for row in request_transitions(request)),
+        *(HistoryEntry("change", row) for row in request_changes(request)),
+    ]
+    entries.sort(key=lambda entry: (entry.at, entry.kind != "transition", entry.pk))
+    return entries

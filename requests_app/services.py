@@ -11,7 +11,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from requests_app import events, notifications, rollup, selectors
+from assets.models import AssetStatus
+from billing import limits
+from requests_app import events, notifications, selectors
+from requests_app.dashboard import rollup
 from requests_app.models import (
     DETAIL_MODELS,
     MaintenanceRequest,
@@ -22,10 +25,7 @@ from requests_app.models import (
     RequestTransition,
     RequestType,
     Status,
-    TechnicianTrade,
-    Trade,
 )
-from tenants import limits
 from tenants.selectors import current_tenant
 
 # --- Workflow ------------------------------------------------------------------
@@ -155,7 +155,7 @@ def _audit(request, by, at, before: dict, after: dict):
 
 @transaction.atomic
 def request_transition(
-    request: MaintenanceRequest, to_status, by, note: str = "", *, assignee=None, now=None
+    *, request: MaintenanceRequest, to_status, by, note: str = "", assignee=None, now=None
 ) -> MaintenanceRequest:
     """
     Move ``request`` to ``to_status`` on behalf of ``by`` (None: the system),
@@ -247,17 +247,52 @@ def _next_number() -> int:
         return cursor.fetchone()[0]
 
 
+class DetailsRefused(ValidationError):
+    """
+    ``details`` that do not fit the request's type: ``message_dict`` names the
+    detail fields at fault, or ``type`` when the type takes no details. The
+    one check of the details; the API shows it under its ``details`` field.
+    """
+
+
+class UnknownDetails(DetailsRefused, TypeError):
+    """
+    Names that are no field of the type's details: to a Python caller a wrong
+    keyword (a TypeError, as from the model's constructor), to the API's
+    caller bad input like any other.
+    """
+
+
 def _details_build(request: MaintenanceRequest, details: dict | None):
     model = DETAIL_MODELS.get(request.type)
     if model is None:
-        if details:
-            raise ValidationError(
+        if details is not None:  # even empty: the API has always refused that
+            raise DetailsRefused(
                 {"type": _("Only electrical, plumbing and HVAC requests take details.")},
                 code="details_not_expected",
             )
         return None
-    row = model(request=request, **(details or {}))
-    row.full_clean(exclude=["request"])
+    details = details or {}
+    fields = {field.name: field for field in model._meta.fields if field.name != "request"}
+    unknown = sorted(set(details) - set(fields))
+    if unknown:
+        raise UnknownDetails({name: _("Not a field of this type.") for name in unknown})
+    # full_clean() skips empty values of blank fields, None included, which
+    # the database would then refuse; and it would store a list or an object
+    # given for a text as its repr.
+    errors = {}
+    for name, value in details.items():
+        if value is None and not fields[name].null:
+            errors[name] = [fields[name].error_messages["null"]]
+        elif isinstance(value, dict | list):
+            errors[name] = [_("Expected a single value, not a list or an object.")]
+    row = model(request=request, **details)
+    try:
+        row.full_clean(exclude=["request", *errors])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise DetailsRefused(errors)
     return row
 
 
@@ -326,6 +361,29 @@ def request_create(
     return request
 
 
+def request_report_problem(
+    *, asset, reporter_name: str, reporter_contact: str, title: str, description: str
+) -> MaintenanceRequest:
+    """
+    File a maintenance request, in status ``new``, for a problem reported by
+    anyone holding the asset's QR code (the public report page). Raises
+    ValidationError (including PlanLimitReached) when it cannot be filed. The
+    request has no ``requester`` (no account); the reporter's name and
+    contact are its own fields.
+    """
+    if asset.status == AssetStatus.RETIRED:
+        raise ValidationError(
+            _("This asset has been retired and no longer takes reports."), code="asset_retired"
+        )
+    return request_create(
+        title=title,
+        description=description,
+        reporter_name=reporter_name,
+        reporter_contact=reporter_contact,
+        asset=asset,
+    )
+
+
 @transaction.atomic
 def request_update(*, request: MaintenanceRequest, by, **changes) -> MaintenanceRequest:
     """
@@ -377,7 +435,7 @@ def request_comment_create(*, request: MaintenanceRequest, author, body: str) ->
 # --- Automatic closing ----------------------------------------------------------
 
 
-def requests_close_resolved(now=None) -> int:
+def requests_close_resolved(*, now=None) -> int:
     """
     Close the requests of the current tenant resolved at least the tenant's
     ``auto_close_days`` ago. Idempotent: a second run finds nothing to do.
@@ -398,8 +456,8 @@ def requests_close_resolved(now=None) -> int:
             if request is None:
                 continue
             request_transition(
-                request,
-                Status.CLOSED,
+                request=request,
+                to_status=Status.CLOSED,
                 by=None,
                 note=f"Closed automatically {days} days after it was resolved.",
                 now=now,
@@ -408,7 +466,7 @@ def requests_close_resolved(now=None) -> int:
     return closed
 
 
-# --- Settings and trades ----------------------------------------------------------
+# --- Settings ----------------------------------------------------------
 
 
 @transaction.atomic
@@ -423,14 +481,3 @@ def request_settings_update(**fields) -> RequestSettings:
     request_settings.full_clean(validate_unique=False)
     request_settings.save()
     return request_settings
-
-
-@transaction.atomic
-def user_trades_set(*, user, trades) -> list[str]:
-    """Make ``trades`` exactly the trades ``user`` works in."""
-    trades = sorted({Trade(trade).value for trade in trades})
-    TechnicianTrade.objects.filter(user=user).exclude(trade__in=trades).delete()
-    TechnicianTrade.objects.bulk_create(
-        [TechnicianTrade(user=user, trade=trade) for trade in trades], ignore_conflicts=True
-    )
-    return trades

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from requests_app import dashboard_views, views
+from requests_app import views
+from requests_app.dashboard import views as dashboard_views
 
 app_name = "requests_app"
 

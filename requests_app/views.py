@@ -1,17 +1,27 @@
-"""Staff pages for requests: thin, everything is decided in services and selectors."""
+"""
+Staff pages for requests, and the public page an asset's QR code opens to
+report a problem: thin, everything is decided in services and selectors.
+"""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views import View
 from django.views.decorators.http import require_POST
 
-from requests_app import attachments, selectors, services
-from requests_app.downloads import attachment_response
-from requests_app.forms import CommentForm, RequestCreateForm, TransitionForm
+from assets import selectors as asset_selectors
+from attachments import selectors as attachment_selectors
+from attachments import services as attachment_services
+from attachments.content import ALLOWED_DESCRIPTION, MAX_ATTACHMENT_SIZE
+from attachments.downloads import attachment_response
+from attachments.models import Attachment
+from requests_app import selectors, services
+from requests_app.forms import CommentForm, ProblemReportForm, RequestCreateForm, TransitionForm
 from requests_app.models import MaintenanceRequest, Status
+from requests_app.throttles import AssetReportRateThrottle
+from smartmaintenance.forms import add_service_error
 
 
 def _visible_or_404(user, pk):
@@ -59,9 +69,9 @@ def request_detail(request, pk):
             "transitions": selectors.request_transitions(maintenance_request),
             "comments": selectors.request_comments(maintenance_request),
             "comment_form": CommentForm(),
-            "attachments": attachments.request_attachments(maintenance_request),
-            "max_attachment_size": attachments.MAX_ATTACHMENT_SIZE,
-            "allowed_attachments": attachments.ALLOWED_DESCRIPTION,
+            "attachments": attachment_selectors.attachment_list(maintenance_request),
+            "max_attachment_size": MAX_ATTACHMENT_SIZE,
+            "allowed_attachments": ALLOWED_DESCRIPTION,
             "may_delete_any_attachment": selectors.user_is_lead(request.user),
         },
     )
@@ -77,11 +87,11 @@ def request_transition(request, pk):
         return redirect("requests_app:detail", pk=pk)
     assignee = None
     if form.cleaned_data["assignee"]:
-        assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
+        assignee = selectors.assignee_get(form.cleaned_data["assignee"])
     try:
         services.request_transition(
-            maintenance_request,
-            form.cleaned_data["to_status"],
+            request=maintenance_request,
+            to_status=form.cleaned_data["to_status"],
             by=request.user,
             note=form.cleaned_data["note"],
             assignee=assignee,
@@ -117,7 +127,7 @@ def request_attachment_upload(request, pk):
         messages.error(request, "Choose a file to attach.")
         return redirect("requests_app:detail", pk=pk)
     try:
-        attachment = attachments.attachment_create(
+        attachment = attachment_services.attachment_create(
             file=upload, uploaded_by=request.user, request=maintenance_request
         )
     except ValidationError as error:
@@ -135,8 +145,8 @@ def attachment_download(request, pk):
     this site (nosniff comes from SecurityMiddleware; the CSP is a second lock).
     """
     try:
-        attachment = attachments.attachment_get_visible(request.user, pk)
-    except attachments.Attachment.DoesNotExist:
+        attachment = attachment_selectors.attachment_get_visible(request.user, pk)
+    except Attachment.DoesNotExist:
         raise Http404("No such attachment.") from None
     return attachment_response(attachment)
 
@@ -145,11 +155,11 @@ def attachment_download(request, pk):
 @require_POST
 def attachment_delete(request, pk):
     try:
-        attachment = attachments.attachment_get_visible(request.user, pk)
-    except attachments.Attachment.DoesNotExist:
+        attachment = attachment_selectors.attachment_get_visible(request.user, pk)
+    except Attachment.DoesNotExist:
         raise Http404("No such attachment.") from None
     try:
-        attachments.attachment_delete(attachment=attachment, by=request.user)
+        attachment_services.attachment_delete(attachment=attachment, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -157,3 +167,54 @@ def attachment_delete(request, pk):
     if attachment.request_id:
         return redirect("requests_app:detail", pk=attachment.request_id)
     return redirect("assets:detail", pk=attachment.asset_id)
+
+
+# --- Public: report a problem about an asset -------------------------------------
+
+
+class AssetReportView(View):
+    """
+    The page an asset's QR code opens, for anyone, without logging in: it
+    files a maintenance request against the asset. Guarded by the secret
+    token in the URL, a honeypot field and a per-address rate limit.
+    """
+
+    template_name = "requests_app/report.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.asset = asset_selectors.asset_get_by_report_token(token=kwargs["token"])
+        response = super().dispatch(request, *args, **kwargs)
+        # The URL is a capability: keep it out of search engines.
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    def render(self, form, status=200, sent=False):
+        context = {
+            "asset": self.asset,
+            "location": asset_selectors.location_path_display(self.asset.location),
+            "form": form,
+            "sent": sent,
+            "retired": self.asset.status == self.asset.Status.RETIRED,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, token):
+        return self.render(ProblemReportForm(), sent="sent" in request.GET)
+
+    def post(self, request, token):
+        throttle = AssetReportRateThrottle()
+        if not throttle.allow_request(request, self):
+            response = render(
+                request, "requests_app/report_throttled.html", {"asset": self.asset}, status=429
+            )
+            response["Retry-After"] = str(int(throttle.wait() or 60))
+            return response
+        form = ProblemReportForm(request.POST)
+        if form.is_valid():
+            try:
+                services.request_report_problem(asset=self.asset, **form.cleaned_data_for_service())
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                return redirect(f"{request.path}?sent=1")
+        return self.render(form, status=400)

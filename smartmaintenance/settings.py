@@ -57,6 +57,9 @@ SHARED_APPS = [
     # Swagger UI's files, served as our own static files rather than from a CDN.
     "drf_spectacular_sidecar",
     "django_filters",
+    # No models: signup with its first admin, the platform API and the setup
+    # commands, which use every app below it (docs/architecture.md).
+    "main_site",
 ]
 
 TENANT_APPS = [
@@ -65,8 +68,10 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "outbox",
     "accounts",
+    "attachments",
     "assets",
     "requests_app",
+    "preventive",
     "webhooks",
 ]
 
@@ -97,7 +102,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 MIDDLEWARE = [
+    # Tenant routing, then the tenant's status (tenants/middleware.py).
     "tenants.middleware.TenantRoutingMiddleware",
+    "tenants.middleware.TenantSuspendedMiddleware",
+    "tenants.middleware.TenantReadOnlyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -260,7 +268,8 @@ DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 
 # --- REST framework ----------------------------------------------------------
-# The REST API (docs/api.md). What every endpoint shares is in smartmaintenance/api/.
+# The REST API (docs/api.md). What every endpoint shares is in smartmaintenance/api/;
+# the plan gate and the per-plan throttle are billing's (billing/api/).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # API keys first: their WWW-Authenticate header makes a missing key a 401.
@@ -270,10 +279,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "smartmaintenance.api.permissions.TenantHasAPIAccess",
+        "billing.api.permissions.TenantHasAPIAccess",
         "smartmaintenance.api.permissions.KeyAllowsMethod",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["smartmaintenance.api.throttling.PlanRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["billing.api.throttles.PlanRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "smartmaintenance.api.pagination.PageNumber",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

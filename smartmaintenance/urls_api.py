@@ -3,8 +3,8 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from billing.api.plan import PlanView
 from smartmaintenance.api.exceptions import api_not_found
-from tenants.api.plan import PlanView
 
 app_name = "api"
 
@@ -12,6 +12,8 @@ v1 = [
     path("", include("accounts.api.urls")),
     path("", include("assets.api.urls")),
     path("", include("requests_app.api.urls")),
+    path("", include("attachments.api.urls")),
+    path("", include("preventive.api.urls")),
     path("", include("webhooks.api.urls")),
     path("plan/", PlanView.as_view(), name="plan"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

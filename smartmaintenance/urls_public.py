@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
+from main_site.api.signup import SignupAPIView
+from main_site.views import SignupView, subdomain_availability
 from smartmaintenance.api.exceptions import api_not_found
-from tenants.api.signup import SignupAPIView
-from tenants.views import SignupView, subdomain_availability
 
 admin.site.site_header = "SmartMaintenance platform"
 admin.site.site_title = "SmartMaintenance platform"
@@ -16,7 +16,7 @@ urlpatterns = [
     path("signup/", SignupView.as_view(), name="signup"),
     path("signup/availability/", subdomain_availability, name="signup-availability"),
     path("api/signup/", SignupAPIView.as_view(), name="api-signup"),
-    path("api/v1/platform/", include(("tenants.api.platform", "platform-api"))),
+    path("api/v1/platform/", include(("main_site.api.platform", "platform-api"))),
     re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
 ]

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from assets.views import AssetReportView
+from requests_app.views import AssetReportView
 
 urlpatterns = [
     path("", login_required(TemplateView.as_view(template_name="home.html")), name="home"),

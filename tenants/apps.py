@@ -18,6 +18,9 @@ class TenantsConfig(AppConfig):
                 signals.routing_changed, sender=model, dispatch_uid="tenants.routing"
             )
 
+        post_save.connect(
+            signals.tenant_created, sender=self.get_model("Tenant"), dispatch_uid="tenants.spares"
+        )
         # Periodic job runs (tenants.jobs) follow their tasks.
         task_signals.task_prerun.connect(jobs.on_task_prerun, dispatch_uid="tenants.jobs")
         task_signals.task_success.connect(jobs.on_task_success, dispatch_uid="tenants.jobs")

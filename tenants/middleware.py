@@ -1,3 +1,15 @@
+"""
+The tenant middleware, one class per rule, in this order at the top of
+settings.MIDDLEWARE:
+
+1. TenantRoutingMiddleware picks the tenant from the host;
+2. TenantSuspendedMiddleware refuses every request to a suspended tenant;
+3. TenantReadOnlyMiddleware refuses changes to a read-only one.
+
+The last two answer before sessions, authentication or any view run: a
+refused tenant costs no session lookup.
+"""
+
 import functools
 
 from django.core.exceptions import DisallowedHost
@@ -5,6 +17,7 @@ from django.db import connection
 from django.http import HttpResponseNotFound, JsonResponse
 from django.http.request import split_domain_port
 from django.template.response import TemplateResponse
+from django.utils.deprecation import MiddlewareMixin
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
@@ -25,12 +38,13 @@ def _hostname(host):
 class TenantRoutingMiddleware(TenantMainMiddleware):
     """
     Selects the tenant (and its schema and URLconf) from the request's host.
+    First in settings.MIDDLEWARE: everything after it runs in the tenant's
+    schema, and TenantSuspendedMiddleware and TenantReadOnlyMiddleware,
+    right after it, read ``request.tenant``.
 
     On top of django-tenants' middleware: host matching ignores case, port and
-    a trailing dot; an unknown host gets a "no such organisation" 404 page; a
-    suspended tenant gets a 403 (JSON under ``/api/``) before any view runs, and
-    a read-only one (trial ended, cancelled) refuses every change. The host
-    lookup is cached in process for a few seconds (``tenants.routing``).
+    a trailing dot; an unknown host gets a "no such organisation" 404 page.
+    The host lookup is cached in process for a few seconds (``tenants.routing``).
     """
 
     @staticmethod
@@ -71,37 +85,52 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         return None
 
     def process_request(self, request):
-        response = self.route(request)
-        if response is not None:
-            return response
-        if request.tenant.is_suspended:
-            return self.suspended_response(request)
-        if request.tenant.is_read_only and not self.allowed_when_read_only(request):
-            return self.read_only_response(request)
-        return None
+        return self.route(request)
+
+
+def refusal(request, code, title, message):
+    """A 403: JSON under ``/api/``, a page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "message": message}, status=403)
+    context = {"title": title, "message": message}
+    return TemplateResponse(request, "tenants/refused.html", context, status=403).render()
+
+
+class TenantSuspendedMiddleware(MiddlewareMixin):
+    """
+    A suspended tenant answers 403 to everything (JSON under ``/api/``).
+    Right after TenantRoutingMiddleware in settings.MIDDLEWARE, so before
+    sessions, authentication and any view.
+    """
+
+    def process_request(self, request):
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or not tenant.is_suspended:
+            return None
+        message = "This organisation's account is suspended. Please contact its administrator."
+        return refusal(request, "tenant_suspended", "Account suspended", message)
+
+
+class TenantReadOnlyMiddleware(MiddlewareMixin):
+    """
+    A read-only tenant (trial ended, or cancelled) may be read but refuses
+    every change with a 403; logging in and out still work. After
+    TenantSuspendedMiddleware in settings.MIDDLEWARE (a suspended tenant's
+    refusal says so, not "read-only"), before sessions and any view.
+    """
+
+    def process_request(self, request):
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or not tenant.is_read_only or self.allowed_when_read_only(request):
+            return None
+        message = (
+            "This organisation's account is read-only: "
+            + ("it was cancelled." if tenant.status == "cancelled" else "its trial ended.")
+            + " An administrator can choose a plan to make changes again."
+        )
+        return refusal(request, "tenant_read_only", "Read-only account", message)
 
     @staticmethod
     def allowed_when_read_only(request):
         safe = request.method in ("GET", "HEAD", "OPTIONS")
         return safe or request.path in READ_ONLY_EXEMPT_PATHS
-
-    @classmethod
-    def suspended_response(cls, request):
-        message = "This organisation's account is suspended. Please contact its administrator."
-        return cls.refusal(request, "tenant_suspended", "Account suspended", message)
-
-    @classmethod
-    def read_only_response(cls, request):
-        message = (
-            "This organisation's account is read-only: "
-            + ("it was cancelled." if request.tenant.status == "cancelled" else "its trial ended.")
-            + " An administrator can choose a plan to make changes again."
-        )
-        return cls.refusal(request, "tenant_read_only", "Read-only account", message)
-
-    @staticmethod
-    def refusal(request, code, title, message):
-        if request.path.startswith("/api/"):
-            return JsonResponse({"code": code, "message": message}, status=403)
-        context = {"title": title, "message": message}
-        return TemplateResponse(request, "tenants/refused.html", context, status=403).render()

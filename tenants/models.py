@@ -8,8 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
-from tenants.plans import PlanCode
-from tenants.validators import validate_feature_overrides
+from tenants.validators import plan_choices, validate_feature_overrides
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
 
@@ -27,7 +26,8 @@ class Tenant(TenantMixin):
 
     Limits are copied from the plan when the plan changes and may then be
     overridden per tenant by platform admins; ``None`` means unlimited.
-    Whether an action is allowed is decided in ``tenants.limits``.
+    The plans, and whether an action is allowed, are billing's: this model
+    only stores them (``billing.plans``, ``billing.limits``).
     """
 
     class Status(models.TextChoices):
@@ -40,7 +40,8 @@ class Tenant(TenantMixin):
     name = models.CharField(_("name"), max_length=200)
     subdomain = models.CharField(_("subdomain"), max_length=63, unique=True, null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.TRIAL)
-    plan = models.CharField(_("plan"), max_length=20, choices=PlanCode, default=PlanCode.FREE)
+    # Set by billing (billing.services), which owns the plans; no default here.
+    plan = models.CharField(_("plan"), max_length=20, choices=plan_choices)
 
     max_users = models.PositiveIntegerField(
         _("max. users"), null=True, blank=True, help_text=_("Empty: unlimited.")
@@ -126,33 +127,6 @@ class Tenant(TenantMixin):
         return self.subscription_expires is not None and self.subscription_expires <= (
             now or timezone.now()
         )
-
-    # The plan checks below are answered by tenants.limits, the one module
-    # that interprets plans; they are here for convenience in templates.
-    def has_feature(self, feature):
-        from tenants import limits
-
-        return limits.has_feature(self, feature)
-
-    def can_add_user(self):
-        from tenants import limits
-
-        return limits.can_add(self, limits.Resource.USERS)
-
-    def can_add_asset(self):
-        from tenants import limits
-
-        return limits.can_add(self, limits.Resource.ASSETS)
-
-    def can_create_request(self):
-        from tenants import limits
-
-        return limits.can_add(self, limits.Resource.REQUESTS)
-
-    def usage_stats(self):
-        from tenants import limits
-
-        return limits.usage_stats(self)
 
 
 class Domain(DomainMixin):

@@ -17,12 +17,11 @@ syncing some 170 empty relations, so a few copies are made ahead of time:
 renames it, which only updates a catalog row; with none left it waits for a
 copy of its own. ``spares_fill`` tops the pool up to
 ``settings.TENANT_SPARE_SCHEMAS``: ``manage.py tenant_template`` calls it on
-deploy, and a Celery task after each new tenant. Spares are dropped whenever
+deploy, and a Celery task (tenants.tasks) after each new tenant commits,
+queued by tenants.services.tenant_create. Spares are dropped whenever
 the template is rebuilt, and one copied from an older template is never
 taken.
 """
-
-import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,13 +30,10 @@ from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils.crypto import get_random_string
 from django_tenants.utils import schema_context, schema_exists
-from kombu.exceptions import OperationalError
 from psycopg2 import sql
 
 from tenants.models import SpareSchema
 from tenants.schema_copy import schema_copy
-
-logger = logging.getLogger(__name__)
 
 TEMPLATE_SCHEMA = "tenant_template"
 SPARE_SCHEMA_PREFIX = "spare_"
@@ -130,8 +126,6 @@ def schema_create(schema_name: str) -> None:
                     sql.Identifier(spare.name), sql.Identifier(schema_name)
                 )
             )
-    if settings.TENANT_SPARE_SCHEMAS:
-        transaction.on_commit(_spares_fill_later, robust=True)
 
 
 def spares_fill(count: int | None = None) -> int:
@@ -170,17 +164,6 @@ def spares_drop() -> int:
             schema_drop(spare.name)
         SpareSchema.objects.filter(pk__in=[spare.pk for spare in spares]).delete()
     return len(spares)
-
-
-def _spares_fill_later() -> None:
-    from tenants.tasks import spare_schemas_fill
-
-    # Without a broker the pool waits for the next deploy or signup; the
-    # signup itself has committed and must not wait on retries.
-    try:
-        spare_schemas_fill.apply_async(retry=False)
-    except OperationalError as error:
-        logger.warning("Spare schemas not topped up, the task queue is unreachable: %s", error)
 
 
 def _template_oid(cursor) -> int:

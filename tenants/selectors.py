@@ -21,10 +21,6 @@ def subdomain_is_held(subdomain: str, now=None) -> bool:
     ).exists()
 
 
-def subdomain_is_available(subdomain: str) -> bool:
-    return not (Tenant.objects.filter(subdomain=subdomain).exists() or subdomain_is_held(subdomain))
-
-
 def tenant_list():
     """Every organisation, without the platform's own (public) tenant."""
     return Tenant.objects.exclude(subdomain=None)

@@ -1,31 +1,32 @@
-"""Writes for tenants: creating organisations and changing their plan and state."""
+"""
+Writes for tenants: creating organisations, their routing and their state
+(suspension, trial, cancellation, deletion). The plan a tenant is on and its
+limits are billing's to decide (billing.services); here they are plain fields.
+"""
 
 import shutil
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
-from django_tenants.utils import (
-    get_public_schema_name,
-    schema_context,
-    schema_exists,
-    tenant_context,
-)
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from tenants.models import DeletedTenant, Domain, Tenant, TenantAuditEntry
-from tenants.plans import TRIAL_GRACE_PERIOD, TRIAL_PERIOD, PlanCode, get_plan
 from tenants.provisioning import schema_create, schema_drop
 from tenants.selectors import subdomain_is_held
 from tenants.validators import validate_subdomain
 
 PLATFORM_NAME = "SmartMaintenance"
 SYSTEM_ACTOR = "system"
+
+# Every organisation starts with a trial of the plan it chose; when the trial
+# ends without a paid subscription it becomes read-only for a grace period,
+# then suspended (docs/tenants.md).
+TRIAL_PERIOD = timedelta(days=14)
+TRIAL_GRACE_PERIOD = timedelta(days=7)
 
 
 def tenant_domain_for(subdomain: str) -> str:
@@ -56,15 +57,14 @@ def audit(tenant: Tenant, *, actor: str, action: str, changes: dict | None = Non
 
 
 @transaction.atomic
-def public_tenant_ensure() -> Tenant:
-    """The platform's own tenant (public schema) and its main domain; idempotent."""
+def public_tenant_ensure(*, plan: str) -> Tenant:
+    """
+    The platform's own tenant (public schema) and its main domain; idempotent.
+    ``plan`` is billing's to choose (billing.services.public_tenant_ensure).
+    """
     tenant, _created = Tenant.objects.get_or_create(
         schema_name=get_public_schema_name(),
-        defaults={
-            "name": PLATFORM_NAME,
-            "status": Tenant.Status.ACTIVE,
-            "plan": PlanCode.ENTERPRISE,
-        },
+        defaults={"name": PLATFORM_NAME, "status": Tenant.Status.ACTIVE, "plan": plan},
     )
     Domain.objects.get_or_create(
         domain=settings.BASE_DOMAIN, defaults={"tenant": tenant, "is_primary": True}
@@ -89,7 +89,7 @@ def tenant_create(
     *,
     name: str,
     subdomain: str,
-    plan: str = PlanCode.FREE,
+    plan: str,
     status: str = Tenant.Status.TRIAL,
     actor: str = SYSTEM_ACTOR,
     **fields,
@@ -97,19 +97,17 @@ def tenant_create(
     """
     Create an organisation: its row, its domain and its schema, all or nothing.
     PostgreSQL DDL is transactional, so a failure at any step leaves no schema.
+    ``plan`` and the limits in ``fields`` are billing's to choose: create
+    tenants with billing.services.tenant_create, which sets both.
     """
     with schema_context(get_public_schema_name()):
         subdomain_validate_available(subdomain)
-        plan_limits = get_plan(plan)
         tenant = Tenant(
             name=name,
             subdomain=subdomain,
             schema_name=schema_name_for(subdomain),
             plan=plan,
             status=status,
-            max_users=plan_limits.max_users,
-            max_assets=plan_limits.max_assets,
-            max_requests_per_month=plan_limits.max_requests_per_month,
             trial_ends=timezone.now() + TRIAL_PERIOD if status == Tenant.Status.TRIAL else None,
             **fields,
         )
@@ -118,105 +116,6 @@ def tenant_create(
         Domain.objects.create(domain=tenant_domain_for(subdomain), tenant=tenant, is_primary=True)
         schema_create(tenant.schema_name)
         audit(tenant, actor=actor, action="create", changes={"plan": plan, "status": status})
-    return tenant
-
-
-def signup_validate(
-    *,
-    organisation_name: str,
-    subdomain: str,
-    admin_name: str,
-    admin_email: str,
-    admin_password: str,
-    plan: str,
-) -> None:
-    """
-    Check every signup field before anything is written, and raise one
-    ValidationError naming each field at fault.
-    """
-    from accounts.models import User
-
-    errors = {}
-    if not organisation_name.strip():
-        errors["organisation_name"] = ["Enter your organisation's name."]
-    if not admin_name.strip():
-        errors["admin_name"] = ["Enter your name."]
-    if plan not in PlanCode.values:
-        errors["plan"] = [f"Choose one of: {', '.join(PlanCode.values)}."]
-    checks = {
-        "subdomain": lambda: subdomain_validate_available(subdomain),
-        "admin_email": lambda: validate_email(admin_email),
-        "admin_password": lambda: validate_password(
-            admin_password, User(email=admin_email, full_name=admin_name)
-        ),
-    }
-    for field, check in checks.items():
-        try:
-            check()
-        except ValidationError as error:
-            errors[field] = error.messages
-    if errors:
-        raise ValidationError(errors)
-
-
-# What a platform admin may start an organisation in: a trial, as self-service
-# signup, or active (a signed contract).
-SIGNUP_STATUSES = (Tenant.Status.TRIAL, Tenant.Status.ACTIVE)
-
-
-@transaction.atomic
-def tenant_signup(
-    *,
-    organisation_name: str,
-    subdomain: str,
-    admin_name: str,
-    admin_email: str,
-    admin_password: str,
-    plan: str = PlanCode.FREE,
-    status: str = Tenant.Status.TRIAL,
-    actor: str | None = None,
-) -> Tenant:
-    """
-    Signup: a tenant (in trial, unless a platform admin chooses ``status``)
-    with its domain, schema, built-in roles and first admin, marked
-    onboarded. ``actor`` is who the audit log names: the new admin for
-    self-service signup, the platform admin otherwise. Atomic: any failure
-    leaves no tenant row, no domain and no schema.
-    """
-    from accounts.roles import BuiltinRole
-    from accounts.services import roles_provision_defaults, user_create
-
-    if status not in SIGNUP_STATUSES:
-        raise ValidationError(
-            {"status": _("A new organisation starts in trial or active.")}, code="invalid_status"
-        )
-    signup_validate(
-        organisation_name=organisation_name,
-        subdomain=subdomain,
-        admin_name=admin_name,
-        admin_email=admin_email,
-        admin_password=admin_password,
-        plan=plan,
-    )
-    tenant = tenant_create(
-        name=organisation_name.strip(),
-        subdomain=subdomain,
-        plan=plan,
-        status=status,
-        billing_email=admin_email,
-        contact_name=admin_name.strip(),
-        actor=actor or admin_email,
-    )
-    with tenant_context(tenant):
-        roles = roles_provision_defaults()
-        user_create(
-            email=admin_email,
-            password=admin_password,
-            full_name=admin_name.strip(),
-            roles=[roles[BuiltinRole.ADMIN]],
-        )
-    tenant.onboarded = True
-    tenant.save(update_fields=["onboarded", "updated"])
     return tenant
 
 
@@ -261,20 +160,6 @@ def tenant_cancel(*, tenant: Tenant, actor: str = SYSTEM_ACTOR) -> Tenant:
     return _change(tenant, actor=actor, action="cancel", status=Tenant.Status.CANCELLED)
 
 
-def tenant_change_plan(*, tenant: Tenant, plan: str, actor: str = SYSTEM_ACTOR) -> Tenant:
-    """Move to ``plan``; its limits replace the tenant's (overrides can be set again after)."""
-    new_plan = get_plan(plan)
-    return _change(
-        tenant,
-        actor=actor,
-        action="change_plan",
-        plan=new_plan.code.value,
-        max_users=new_plan.max_users,
-        max_assets=new_plan.max_assets,
-        max_requests_per_month=new_plan.max_requests_per_month,
-    )
-
-
 def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str = SYSTEM_ACTOR) -> Tenant:
     if days <= 0:
         raise ValidationError({"trial_ends": "Extend the trial by at least one day."})
@@ -289,9 +174,9 @@ def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str = SYSTEM_ACTOR)
     )
 
 
-def tenant_update(*, tenant: Tenant, actor: str, **values) -> Tenant:
-    """Any other change to a tenant's fields, audited."""
-    return _change(tenant, actor=actor, action="update", **values)
+def tenant_update(*, tenant: Tenant, actor: str, action: str = "update", **values) -> Tenant:
+    """Any other change to a tenant's fields, audited as ``action``."""
+    return _change(tenant, actor=actor, action=action, **values)
 
 
 # How long a deleted organisation's subdomain stays unavailable, so that

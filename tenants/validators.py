@@ -3,8 +3,6 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from tenants.plans import Feature
-
 SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 SUBDOMAIN_MIN_LENGTH = 3
 SUBDOMAIN_MAX_LENGTH = 63
@@ -46,16 +44,35 @@ def validate_subdomain(value: str) -> None:
         )
 
 
+# A tenant stores its plan's code and its feature overrides, but the names
+# are billing's (billing.plans), an app above this one: BillingConfig.ready()
+# registers them here, so tenants can offer them as choices and check them
+# without importing it.
+_plan_choices: list[tuple[str, str]] = []
+_feature_names: list[str] = []
+
+
+def plan_vocabulary_register(*, plan_choices, feature_names) -> None:
+    """Name the plans (``(code, label)`` pairs) and features a tenant may have."""
+    _plan_choices[:] = list(plan_choices)
+    _feature_names[:] = list(feature_names)
+
+
+def plan_choices() -> list[tuple[str, str]]:
+    """The choices of ``Tenant.plan``: the plans billing registered."""
+    return list(_plan_choices)
+
+
 def validate_feature_overrides(value) -> None:
-    """Overrides name plan features (tenants.plans.Feature) and turn them on or off."""
+    """Overrides name registered plan features (billing.plans.Feature) and turn them on or off."""
     if not isinstance(value, dict):
         raise ValidationError(_('Give an object such as {"api_access": true}.'), code="invalid")
-    unknown = sorted(set(value) - set(Feature.values))
+    unknown = sorted(set(value) - set(_feature_names))
     if unknown:
         raise ValidationError(
             _("Unknown feature(s): %(unknown)s. Choose from: %(known)s."),
             code="unknown_feature",
-            params={"unknown": ", ".join(unknown), "known": ", ".join(Feature.values)},
+            params={"unknown": ", ".join(unknown), "known": ", ".join(_feature_names)},
         )
     if not all(isinstance(enabled, bool) for enabled in value.values()):
         raise ValidationError(_("Each feature is turned on or off: true or false."), code="invalid")

@@ -15,14 +15,10 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 from worker_process import test_broker_url
 
 from accounts.services import roles_provision_defaults, user_create
+from billing.services import public_tenant_ensure, tenant_create
 from smartmaintenance.celery import app as celery_app
 from tenants.models import DeletedTenant, Tenant
-from tenants.services import (
-    public_tenant_ensure,
-    tenant_create,
-    tenant_delete,
-    tenant_update,
-)
+from tenants.services import tenant_delete, tenant_update
 
 SESSION_TENANTS = {"alpha": "Alpha Works", "beta": "Beta Buildings"}
 
@@ -245,7 +241,8 @@ def api_for(db):
     from accounts.api_keys import api_key_create
     from accounts.roles import BuiltinRole
     from accounts.services import roles_provision_defaults, user_create
-    from tenants.services import tenant_change_plan, tenant_update
+    from billing.services import tenant_change_plan
+    from tenants.services import tenant_update
 
     made = {}
 

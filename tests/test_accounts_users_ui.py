@@ -4,11 +4,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from accounts.models import User
+from accounts.models import TechnicianTrade, User
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create, user_update
-from requests_app.models import TechnicianTrade
-from tenants import limits
+from billing import limits
 from tenants.services import tenant_update
 
 

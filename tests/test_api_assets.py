@@ -15,17 +15,14 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from accounts.roles import BuiltinRole
-from assets import maintenance, services
-from assets.models import (
-    Asset,
-    AssetChange,
-    ChecklistStep,
-    Location,
-    MaintenanceSchedule,
-    path_segment,
-)
-from requests_app.models import Attachment
-from tenants.services import tenant_change_plan, tenant_update
+from assets import services
+from assets.models import Asset, AssetChange, Location, path_segment
+from attachments.models import Attachment
+from billing.services import tenant_change_plan
+from preventive import selectors as preventive_selectors
+from preventive import services as preventive_services
+from preventive.models import ChecklistStep, MaintenanceSchedule
+from tenants.services import tenant_update
 from tests.conftest import APIClient
 
 TEXT = b"Serviced the pump.\n"
@@ -417,7 +414,7 @@ def test_an_attachment_is_only_reached_through_its_own_asset(alpha, api_for, med
 def test_schedules_create_list_patch(alpha, api_for):
     client, _user, _key = api_for(alpha, role=BuiltinRole.MANAGER)
     boiler, pump = asset("Boiler", "B-1"), asset("Pump", "P-1")
-    starts = maintenance.tenant_today(alpha) + timedelta(days=3)
+    starts = preventive_selectors.tenant_today(alpha) + timedelta(days=3)
     response = client.post(
         "/api/v1/schedules/",
         {
@@ -437,7 +434,7 @@ def test_schedules_create_list_patch(alpha, api_for):
     assert body["next_due"] == starts.isoformat()
     assert (body["recurrence"], body["interval"], body["active"]) == ("weeks", 2, True)
 
-    other = maintenance.schedule_create(
+    other = preventive_services.schedule_create(
         asset=pump, title="Oil", recurrence="months", starts_on=starts, active=False
     )
     url = f"/api/v1/schedules/{body['id']}/"
@@ -477,7 +474,7 @@ def test_bad_schedule_input_is_a_400_naming_the_field(alpha, api_for):
     services.asset_retire(asset=retired, user=None)
     response = client.post("/api/v1/schedules/", {**base, "asset": retired.pk})
     assert (response.status_code, list(response.json()["fields"])) == (400, ["asset"])
-    schedule = maintenance.schedule_create(
+    schedule = preventive_services.schedule_create(
         asset=boiler, title="S", recurrence="days", starts_on=date(2030, 1, 1)
     )
     response = client.patch(f"/api/v1/schedules/{schedule.pk}/", {"asset": retired.pk})
@@ -525,15 +522,15 @@ def test_schedules_need_the_plan_feature(alpha, api_for):
 
 def _generated(boiler, steps=("Check", "Clean")):
     """A schedule that started two days ago, and its generated occurrences."""
-    today = maintenance.tenant_today()
-    schedule = maintenance.schedule_create(
+    today = preventive_selectors.tenant_today()
+    schedule = preventive_services.schedule_create(
         asset=boiler,
         title="Daily",
         recurrence="days",
         starts_on=today - timedelta(days=2),
         steps=list(steps),
     )
-    maintenance.preventive_requests_generate()
+    preventive_services.preventive_requests_generate()
     return schedule
 
 
@@ -557,7 +554,7 @@ def test_occurrences_and_completing_a_checklist_item(alpha, api_for):
     assert (done.json()["completed"], done.json()["completed_by"]) == (True, manager_user.pk)
     assert manager.post(url).json()["completed_at"] == done.json()["completed_at"]
     # Only through its own schedule.
-    other = maintenance.schedule_create(
+    other = preventive_services.schedule_create(
         asset=asset("Pump", "P-1"), title="S", recurrence="days", starts_on=date(2030, 1, 1)
     )
     wrong = f"/api/v1/schedules/{other.pk}/checklist-items/{item['id']}/complete/"
@@ -749,13 +746,13 @@ def test_list_query_counts_do_not_grow_with_the_page(alpha, api_for):
 
 def test_occurrence_list_query_count_does_not_grow(alpha, api_for):
     client, _user, _key = api_for(alpha)
-    today = maintenance.tenant_today()
-    schedule = maintenance.schedule_create(
+    today = preventive_selectors.tenant_today()
+    schedule = preventive_services.schedule_create(
         asset=asset("Boiler", "B-1"),
         title="Daily",
         recurrence="days",
         starts_on=today - timedelta(days=ROWS),
         steps=["One", "Two"],
     )
-    maintenance.preventive_requests_generate()
+    preventive_services.preventive_requests_generate()
     _assert_flat(client, f"/api/v1/schedules/{schedule.pk}/occurrences/")

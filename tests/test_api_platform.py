@@ -216,12 +216,12 @@ def test_every_field_at_fault_is_named(platform):
 def test_a_failed_creation_leaves_no_row_and_no_schema(platform, monkeypatch):
     from django.core.exceptions import ValidationError
 
-    import accounts.services
+    import main_site.services
 
     def fail(**kwargs):
         raise ValidationError({"admin_email": "Refused late, after the schema was made."})
 
-    monkeypatch.setattr(accounts.services, "user_create", fail)
+    monkeypatch.setattr(main_site.services, "user_create", fail)
     response = platform.post(f"{BASE}/tenants/", NEW_TENANT)
     assert response.status_code == 400
     assert response.json()["fields"] == {

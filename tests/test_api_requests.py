@@ -15,11 +15,12 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from accounts.roles import BuiltinRole
+from accounts.services import user_trades_set
 from assets.models import Asset
 from assets.services import asset_create, location_create
+from attachments.models import Attachment
 from requests_app import services
 from requests_app.models import (
-    Attachment,
     MaintenanceRequest,
     RequestChange,
     RequestComment,
@@ -41,7 +42,7 @@ def people(alpha, api_for):
     other, other_user, _ = api_for(alpha, role=BuiltinRole.REQUESTER)
     tech, tech_user, _ = api_for(alpha, role=BuiltinRole.TECHNICIAN)
     with tenant_context(alpha):  # whichever tenant fixture the test entered last
-        services.user_trades_set(user=tech_user, trades=["electrical"])
+        user_trades_set(user=tech_user, trades=["electrical"])
     return {
         "lead": (lead, lead_user),
         "requester": (requester, requester_user),
@@ -125,8 +126,10 @@ def test_visibility_by_role(people):
     assert other.get(f"{URL}{mine.pk}/").json()["code"] == "not_found"
     assert requester.get(f"{URL}{mine.pk}/").status_code == 200
     # Assigned to someone: the technician sees it only when it is theirs.
-    services.request_transition(mine, "triaged", lead_user)
-    services.request_transition(mine, "assigned", lead_user, assignee=tech_user)
+    services.request_transition(request=mine, to_status="triaged", by=lead_user)
+    services.request_transition(
+        request=mine, to_status="assigned", by=lead_user, assignee=tech_user
+    )
     assert tech.get(f"{URL}{mine.pk}/").status_code == 200
 
 
@@ -214,7 +217,7 @@ def test_patch_goes_through_the_service(people):
         "due_at",
     }
     # Once triaged, only a lead may edit it.
-    services.request_transition(made, "triaged", lead_user)
+    services.request_transition(request=made, to_status="triaged", by=lead_user)
     response = requester.patch(f"{URL}{made.pk}/", {"title": "Again"})
     assert (response.status_code, response.json()["code"]) == (403, "edit_forbidden")
     assert lead.patch(f"{URL}{made.pk}/", {"title": "Again"}).status_code == 200
@@ -369,7 +372,9 @@ def test_history_lists_transitions_and_changes(people):
     requester, requester_user = people["requester"]
     made = file_request(requester_user)
     services.request_update(request=made, by=requester_user, title="Changed")
-    services.request_transition(made, "triaged", lead_user, "Looked at it")
+    services.request_transition(
+        request=made, to_status="triaged", by=lead_user, note="Looked at it"
+    )
     rows = requester.get(f"{URL}{made.pk}/history/").json()["results"]
     assert [(row["kind"], row.get("to_status") or row.get("field")) for row in rows] == [
         ("transition", "new"),
@@ -395,8 +400,8 @@ def test_filters(people):
     a = file_request(lead_user, "Alpha one", type="electrical", priority="urgent", location=site)
     b = file_request(lead_user, "Bravo two", type="plumbing", location=building, asset=asset)
     file_request(lead_user, "Charlie three", type="general", location=elsewhere)
-    services.request_transition(a, "triaged", lead_user)
-    services.request_transition(a, "assigned", lead_user, assignee=tech_user)
+    services.request_transition(request=a, to_status="triaged", by=lead_user)
+    services.request_transition(request=a, to_status="assigned", by=lead_user, assignee=tech_user)
     MaintenanceRequest.objects.filter(pk=b.pk).update(due_at=timezone.now() - timedelta(1))
 
     def get(query):

@@ -9,8 +9,8 @@ from django_tenants.utils import tenant_context
 from accounts.roles import BuiltinRole
 from accounts.services import user_create
 from assets.services import asset_create
-from requests_app.attachments import MAX_ATTACHMENT_SIZE
-from requests_app.models import Attachment
+from attachments.content import MAX_ATTACHMENT_SIZE
+from attachments.models import Attachment
 from tenants.models import Tenant
 from tenants.services import tenant_update
 

@@ -13,12 +13,9 @@ from PIL import Image
 from accounts.roles import BuiltinRole
 from accounts.services import user_create
 from assets.services import asset_create
-from requests_app.attachments import (
-    MAX_ATTACHMENT_SIZE,
-    attachment_create,
-    attachment_delete,
-)
-from requests_app.models import Attachment
+from attachments.content import MAX_ATTACHMENT_SIZE
+from attachments.models import Attachment
+from attachments.services import attachment_create, attachment_delete
 from requests_app.services import request_create
 
 

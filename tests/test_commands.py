@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context, tenant_context
 
 from accounts.models import User
-from tenants.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
+from main_site.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
 from tenants.models import Domain, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,8 @@ def test_seed_demo_is_idempotent_and_its_users_can_log_in(public_tenant):
 
 
 def test_seed_demo_fills_acme_with_a_living_system(public_tenant):
-    from assets.models import Asset, Location, MaintenanceSchedule, ScheduledOccurrence
+    from assets.models import Asset, Location
+    from preventive.models import MaintenanceSchedule, ScheduledOccurrence
     from requests_app.models import MaintenanceRequest, RequestComment, Status
 
     call_command("seed_demo")

@@ -1,5 +1,5 @@
 """
-The dashboard selectors (requests_app/dashboard.py): their figures on a small
+The dashboard selectors (requests_app/dashboard/selectors.py): their figures on a small
 data set worked out by hand, visibility, and a query count that does not
 grow with the number of requests.
 
@@ -19,16 +19,16 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.roles import BuiltinRole
+from accounts.services import user_trades_set
 from assets.services import asset_create
-from requests_app import dashboard
-from requests_app.dashboard_views import dashboard_view
+from requests_app.dashboard import selectors as dashboard
+from requests_app.dashboard.rollup import dashboard_rollup_rebuild
+from requests_app.dashboard.views import dashboard_view
 from requests_app.models import MaintenanceRequest
-from requests_app.rollup import dashboard_rollup_rebuild
 from requests_app.services import (
     due_at_for,
     request_create,
     request_transition,
-    user_trades_set,
 )
 from tenants.services import tenant_update
 
@@ -83,21 +83,27 @@ def data(people):
     r1 = filed(NOW - timedelta(days=10), requester=ann, type="plumbing", priority="high")
     MaintenanceRequest.objects.filter(pk=r1.pk).update(asset=boiler)
     start = r1.created
-    request_transition(r1, "triaged", manager, now=start + timedelta(hours=2))
-    request_transition(r1, "assigned", manager, assignee=tech, now=start + timedelta(hours=3))
-    request_transition(r1, "in_progress", tech, now=start + timedelta(hours=5))
-    request_transition(r1, "resolved", tech, now=start + timedelta(hours=26))
+    request_transition(request=r1, to_status="triaged", by=manager, now=start + timedelta(hours=2))
+    request_transition(
+        request=r1, to_status="assigned", by=manager, assignee=tech, now=start + timedelta(hours=3)
+    )
+    request_transition(request=r1, to_status="in_progress", by=tech, now=start + timedelta(hours=5))
+    request_transition(request=r1, to_status="resolved", by=tech, now=start + timedelta(hours=26))
 
     r2 = filed(
         NOW - timedelta(days=5), requester=ann, type="electrical", priority="urgent", asset=boiler
     )
-    request_transition(r2, "triaged", manager, now=r2.created + timedelta(hours=4))
+    request_transition(
+        request=r2, to_status="triaged", by=manager, now=r2.created + timedelta(hours=4)
+    )
 
     filed(datetime(2026, 2, 28, 23, 30, tzinfo=UTC), requester=bob, type="hvac", priority="low")
     MaintenanceRequest.objects.filter(type="hvac").update(asset=pump)
     filed(NOW - timedelta(days=400), requester=bob, type="general", priority="medium")
     r5 = filed(NOW - timedelta(days=1), requester=ann, type="general", priority="medium")
-    request_transition(r5, "cancelled", ann, now=r5.created + timedelta(minutes=1))
+    request_transition(
+        request=r5, to_status="cancelled", by=ann, now=r5.created + timedelta(minutes=1)
+    )
     dashboard_rollup_rebuild()  # the assets were set behind the services' back
     return people
 

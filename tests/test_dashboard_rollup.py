@@ -1,5 +1,5 @@
 """
-The dashboard rollup (requests_app/rollup.py) kept by the services: after a
+The dashboard rollup (requests_app/dashboard/rollup.py) kept by the services: after a
 mixed series of creations, steps, edits and a rollback, a lead's dashboard
 (read from the rollup) equals the live queries over the rows, and the
 rollup equals a recount from scratch. Also: a changed time zone falls back
@@ -22,14 +22,14 @@ from django_tenants.utils import tenant_context
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
 from assets.services import asset_create
-from requests_app import dashboard
+from requests_app.dashboard import selectors as dashboard
+from requests_app.dashboard.rollup import dashboard_rollup_rebuild, rollup_zone
 from requests_app.models import (
     AssetMonthlyCount,
     DashboardRollupState,
     MaintenanceRequest,
     RequestMonthlyCount,
 )
-from requests_app.rollup import dashboard_rollup_rebuild, rollup_zone
 from requests_app.services import (
     TransitionRefused,
     request_create,
@@ -135,40 +135,44 @@ def test_the_rollup_matches_the_rows_after_a_mixed_series(people):
     r4 = request_create(title="R4", requester=ann, asset=boiler)
 
     # r1: the whole way, reassigned, held, resolved, reopened, resolved again, closed.
-    request_transition(r1, "triaged", manager)
-    request_transition(r1, "assigned", manager, assignee=tech)
-    request_transition(r1, "assigned", manager, assignee=tech2)  # reassignment
-    request_transition(r1, "in_progress", tech2)
-    request_transition(r1, "on_hold", tech2)
-    request_transition(r1, "in_progress", tech2)
-    request_transition(r1, "resolved", tech2)
-    request_transition(r1, "reopened", ann)
-    request_transition(r1, "in_progress", tech2)
-    request_transition(r1, "resolved", tech2, now=timezone.now() + timedelta(hours=3))
-    request_transition(r1, "closed", manager)
+    request_transition(request=r1, to_status="triaged", by=manager)
+    request_transition(request=r1, to_status="assigned", by=manager, assignee=tech)
+    request_transition(request=r1, to_status="assigned", by=manager, assignee=tech2)  # reassignment
+    request_transition(request=r1, to_status="in_progress", by=tech2)
+    request_transition(request=r1, to_status="on_hold", by=tech2)
+    request_transition(request=r1, to_status="in_progress", by=tech2)
+    request_transition(request=r1, to_status="resolved", by=tech2)
+    request_transition(request=r1, to_status="reopened", by=ann)
+    request_transition(request=r1, to_status="in_progress", by=tech2)
+    request_transition(
+        request=r1, to_status="resolved", by=tech2, now=timezone.now() + timedelta(hours=3)
+    )
+    request_transition(request=r1, to_status="closed", by=manager)
 
     # r2: priority and asset changed by a lead, then resolved and closed by the system.
     request_update(request=r2, by=manager, priority="urgent", asset=pump)
-    request_transition(r2, "triaged", manager)
-    request_transition(r2, "assigned", manager, assignee=tech)
-    request_transition(r2, "in_progress", tech)
-    request_transition(r2, "resolved", tech, now=timezone.now() - timedelta(days=10))
+    request_transition(request=r2, to_status="triaged", by=manager)
+    request_transition(request=r2, to_status="assigned", by=manager, assignee=tech)
+    request_transition(request=r2, to_status="in_progress", by=tech)
+    request_transition(
+        request=r2, to_status="resolved", by=tech, now=timezone.now() - timedelta(days=10)
+    )
     assert requests_close_resolved() == 1
 
     # r3: cancelled by its requester; the edge request loses its asset and is triaged.
-    request_transition(r3, "cancelled", ann)
+    request_transition(request=r3, to_status="cancelled", by=ann)
     request_update(request=edge, by=manager, asset=None, title="Edge, no asset")
-    request_transition(edge, "triaged", manager)
+    request_transition(request=edge, to_status="triaged", by=manager)
 
     # A step and an edit rolled back by the caller, and a refused step: no trace.
     with pytest.raises(RolledBack), transaction.atomic():
-        request_transition(r4, "triaged", manager)
+        request_transition(request=r4, to_status="triaged", by=manager)
         request_update(request=r4, by=manager, priority="high", asset=pump)
         request_create(title="Never", requester=ann, type="hvac")
         raise RolledBack
     with pytest.raises(TransitionRefused):
-        request_transition(r4, "resolved", manager)
-    request_transition(old, "cancelled", manager)
+        request_transition(request=r4, to_status="resolved", by=manager)
+    request_transition(request=old, to_status="cancelled", by=manager)
 
     assert rollup_zone() == "Europe/Paris"
     manager.refresh_from_db()
@@ -239,7 +243,7 @@ def test_concurrent_steps_lose_no_update(committed_tenant, in_own_connection):
                 request = MaintenanceRequest.objects.get(pk=ids[n])
                 start.wait()
                 with transaction.atomic():
-                    request_transition(request, "triaged", manager)
+                    request_transition(request=request, to_status="triaged", by=manager)
                     if n % 4 == 0:
                         raise RolledBack
         except RolledBack:

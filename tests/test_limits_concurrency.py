@@ -15,9 +15,9 @@ from accounts.models import User
 from accounts.services import user_create
 from assets.models import Asset
 from assets.services import asset_create
+from billing.limits import PlanLimitReached
 from requests_app.models import MaintenanceRequest
 from requests_app.services import request_create
-from tenants.limits import PlanLimitReached
 from tenants.services import tenant_update
 
 pytestmark = pytest.mark.django_db

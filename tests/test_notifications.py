@@ -19,12 +19,10 @@ from django.utils import timezone
 
 from accounts.models import NotificationPreference
 from accounts.roles import BuiltinRole
+from accounts.selectors import notification_preferences_get
+from accounts.services import notification_preferences_update
 from requests_app.models import MaintenanceRequest, SlaBreachNotice
-from requests_app.notifications import (
-    notification_preferences_get,
-    notification_preferences_update,
-    requests_notify_sla_breaches,
-)
+from requests_app.notifications import requests_notify_sla_breaches
 from requests_app.services import (
     request_comment_create,
     request_create,
@@ -85,17 +83,23 @@ def notified(django_capture_on_commit_callbacks):
 
 def assigned_request(people, **fields):
     request = request_create(title="Leaking pipe", requester=people["ann"], **fields)
-    request_transition(request, "triaged", by=people["manager"])
-    request_transition(request, "assigned", by=people["manager"], assignee=people["tech"])
+    request_transition(request=request, to_status="triaged", by=people["manager"])
+    request_transition(
+        request=request, to_status="assigned", by=people["manager"], assignee=people["tech"]
+    )
     return request
 
 
 def test_assignment_tells_the_assignee_and_the_requester(alpha, people, notified):
     request = request_create(title="Leaking pipe", requester=people["ann"])
-    request_transition(request, "triaged", by=people["manager"])
+    request_transition(request=request, to_status="triaged", by=people["manager"])
     with notified() as sent:
         request_transition(
-            request, "assigned", by=people["manager"], assignee=people["tech"], note="Today"
+            request=request,
+            to_status="assigned",
+            by=people["manager"],
+            assignee=people["tech"],
+            note="Today",
         )
     # The assignee is told it is theirs (not also that the status changed),
     # the requester that the status changed; the manager who did it, nobody else.
@@ -114,8 +118,10 @@ def test_each_step_is_told_as_it_was_when_it_was_made(alpha, people, notified):
     # tech (not yet the assignee then), and say "triaged", not "assigned".
     request = request_create(title="Leaking pipe", requester=people["ann"])
     with notified() as sent:
-        request_transition(request, "triaged", by=people["manager"])
-        request_transition(request, "assigned", by=people["manager"], assignee=people["tech"])
+        request_transition(request=request, to_status="triaged", by=people["manager"])
+        request_transition(
+            request=request, to_status="assigned", by=people["manager"], assignee=people["tech"]
+        )
     assert sorted(sent.messages) == [
         ("ann@alpha.example", "REQ-000001 is now assigned: Leaking pipe"),
         ("ann@alpha.example", "REQ-000001 is now triaged: Leaking pipe"),
@@ -126,35 +132,39 @@ def test_each_step_is_told_as_it_was_when_it_was_made(alpha, people, notified):
 def test_reassigning_tells_only_the_new_assignee(alpha, people, notified):
     request = assigned_request(people)
     with notified() as sent:
-        request_transition(request, "assigned", by=people["manager"], assignee=people["tech2"])
+        request_transition(
+            request=request, to_status="assigned", by=people["manager"], assignee=people["tech2"]
+        )
     assert sent.to == {"tech2"}
 
 
 def test_a_status_change_tells_requester_and_assignee_but_not_the_actor(alpha, people, notified):
     request = assigned_request(people)
     with notified() as sent:
-        request_transition(request, "in_progress", by=people["tech"])
+        request_transition(request=request, to_status="in_progress", by=people["tech"])
     assert sent.to == {"ann"}
     assert sent.sent["ann@alpha.example"] == "REQ-000001 is now in progress: Leaking pipe"
 
-    request_transition(request, "resolved", by=people["tech"])
+    request_transition(request=request, to_status="resolved", by=people["tech"])
     with notified() as sent:
-        request_transition(request, "reopened", by=people["ann"], note="Still drips")
+        request_transition(
+            request=request, to_status="reopened", by=people["ann"], note="Still drips"
+        )
     assert sent.to == {"tech"}
     assert "Resolved → Reopened" in mail.outbox[0].body
     assert "Still drips" in mail.outbox[0].body
 
     with notified() as sent:
-        request_transition(request, "cancelled", by=people["admin"])
+        request_transition(request=request, to_status="cancelled", by=people["admin"])
     assert sent.to == {"ann", "tech"}
 
 
 def test_the_system_closing_a_request_tells_both(alpha, people, notified):
     request = assigned_request(people)
-    request_transition(request, "in_progress", by=people["tech"])
-    request_transition(request, "resolved", by=people["tech"])
+    request_transition(request=request, to_status="in_progress", by=people["tech"])
+    request_transition(request=request, to_status="resolved", by=people["tech"])
     with notified() as sent:
-        request_transition(request, "closed", by=None)
+        request_transition(request=request, to_status="closed", by=None)
     assert sent.to == {"ann", "tech"}
 
 
@@ -166,8 +176,8 @@ def test_a_public_reporter_with_an_email_hears_about_status_changes(alpha, peopl
         title="Broken door", reporter_name="Caller", reporter_contact="+44 20 7946 0000"
     )
     with notified() as sent:
-        request_transition(by_mail, "triaged", by=people["manager"])
-        request_transition(by_phone, "triaged", by=people["manager"])
+        request_transition(request=by_mail, to_status="triaged", by=people["manager"])
+        request_transition(request=by_phone, to_status="triaged", by=people["manager"])
     assert sent.sent == {"visitor@example.org": "REQ-000001 is now triaged: Broken light"}
     # No account: no link to a page that needs one.
     assert "/requests/" not in mail.outbox[0].body
@@ -195,7 +205,9 @@ def test_nobody_hears_about_what_they_can_no_longer_see(alpha, people, notified)
     request = assigned_request(people)
     request_comment_create(request=request, author=people["tech"], body="On it")
     # Reassigned away: tech no longer sees the request, so is no longer told.
-    request_transition(request, "assigned", by=people["manager"], assignee=people["tech2"])
+    request_transition(
+        request=request, to_status="assigned", by=people["manager"], assignee=people["tech2"]
+    )
     with notified() as sent:
         request_comment_create(request=request, author=people["ann"], body="Thanks")
     assert sent.to == {"tech2"}
@@ -206,7 +218,7 @@ def test_inactive_users_are_not_emailed(alpha, people, notified):
     people["ann"].is_active = False
     people["ann"].save()
     with notified() as sent:
-        request_transition(request, "in_progress", by=people["tech"])
+        request_transition(request=request, to_status="in_progress", by=people["tech"])
         request_comment_create(request=request, author=people["manager"], body="Go")
     assert sent.to == {"tech"}
 
@@ -217,8 +229,10 @@ def test_each_kind_can_be_turned_off(alpha, people, notified):
     notification_preferences_update(user=people["ann"], status_change=False)
     request = request_create(title="Leaking pipe", requester=people["ann"])
     with notified() as sent:
-        request_transition(request, "triaged", by=people["manager"])
-        request_transition(request, "assigned", by=people["manager"], assignee=people["tech"])
+        request_transition(request=request, to_status="triaged", by=people["manager"])
+        request_transition(
+            request=request, to_status="assigned", by=people["manager"], assignee=people["tech"]
+        )
     assert sent.sent == {}
 
     # Turning one kind off leaves the others on.
@@ -239,7 +253,7 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(alpha, people, notified
         pass
 
     with notified() as sent, pytest.raises(Undo), transaction.atomic():
-        request_transition(request, "in_progress", by=people["tech"])
+        request_transition(request=request, to_status="in_progress", by=people["tech"])
         request_comment_create(request=request, author=people["tech"], body="Started")
         raise Undo
     assert sent.sent == {}
@@ -248,7 +262,7 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(alpha, people, notified
 
     # And nothing is sent before the commit.
     mail.outbox.clear()
-    request_transition(request, "in_progress", by=people["tech"])
+    request_transition(request=request, to_status="in_progress", by=people["tech"])
     assert mail.outbox == []
 
 
@@ -265,7 +279,7 @@ def test_an_sla_breach_tells_the_assignee_and_the_leads_once(alpha, people, noti
     unassigned = overdue(request_create(title="No heating", requester=people["bob"]))
     request_create(title="Not due yet", requester=people["bob"])
     done = overdue(assigned_request(people))
-    request_transition(done, "cancelled", by=people["manager"])
+    request_transition(request=done, to_status="cancelled", by=people["manager"])
     notification_preferences_update(user=people["admin"], sla_breach=False)
 
     with notified() as sent:

@@ -12,12 +12,13 @@ from accounts.models import User
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
 from assets.services import asset_create
+from billing import limits
+from billing.limits import FeatureNotInPlan, PlanLimitReached, Resource
+from billing.plans import PLANS, Feature, PlanCode
+from billing.services import tenant_change_plan
 from requests_app.models import MaintenanceRequest
 from requests_app.services import request_create
-from tenants import limits
-from tenants.limits import FeatureNotInPlan, PlanLimitReached, Resource
-from tenants.plans import PLANS, Feature, PlanCode
-from tenants.services import tenant_change_plan, tenant_update
+from tenants.services import tenant_update
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +81,8 @@ def test_user_limit_names_the_limit_and_requesters_are_free(make_tenant):
     assert raised.value.code == "plan_limit_reached"
     assert "3 users" in raised.value.messages[0]
     assert requester.pk is not None
-    assert tenant.usage_stats()["users"] == {"used": 3, "limit": 3}
-    assert not tenant.can_add_user()
+    assert limits.usage_stats(tenant)["users"] == {"used": 3, "limit": 3}
+    assert not limits.can_add(tenant, Resource.USERS)
 
 
 def test_createsuperuser_in_a_tenant_meets_the_user_limit(make_tenant, monkeypatch):
@@ -119,7 +120,7 @@ def test_asset_limit(make_tenant):
     with tenant_context(tenant):
         asset_create(name="Boiler", asset_tag="B-1")
         asset_create(name="Chiller", asset_tag="C-1")
-        assert not tenant.can_add_asset()
+        assert not limits.can_add(tenant, Resource.ASSETS)
         with pytest.raises(PlanLimitReached, match="2 assets"):
             asset_create(name="Pump", asset_tag="P-1")
 
@@ -153,8 +154,8 @@ def test_request_limit_blocks_creation(make_tenant):
 def test_features_come_from_the_plan_with_overrides(make_tenant):
     tenant = make_tenant("delta", plan=PlanCode.BASIC)
 
-    assert tenant.has_feature("custom_branding")
-    assert not tenant.has_feature("api_access")
+    assert limits.has_feature(tenant, "custom_branding")
+    assert not limits.has_feature(tenant, "api_access")
     with pytest.raises(FeatureNotInPlan) as raised:
         limits.require_feature(tenant, "api_access")
     assert raised.value.code == "feature_not_in_plan"
@@ -164,14 +165,14 @@ def test_features_come_from_the_plan_with_overrides(make_tenant):
         actor="test",
         feature_overrides={"api_access": True, "custom_branding": False},
     )
-    assert tenant.has_feature("api_access")
-    assert not tenant.has_feature("custom_branding")
+    assert limits.has_feature(tenant, "api_access")
+    assert not limits.has_feature(tenant, "custom_branding")
     limits.require_feature(tenant, "api_access")
 
 
 def test_unknown_features_are_an_error_not_a_silent_no(alpha):
     with pytest.raises(ValueError, match="teleportation"):
-        alpha.has_feature("teleportation")
+        limits.has_feature(alpha, "teleportation")
 
 
 def test_invalid_tenant_fields_are_refused(make_tenant):

@@ -12,30 +12,32 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from accounts.roles import BuiltinRole
 from accounts.services import user_create
-from assets.maintenance import (
-    checklist_item_complete,
-    occurrences_due,
-    preventive_requests_generate,
-    schedule_create,
-    schedule_next_due,
-    schedule_update,
-)
-from assets.models import (
+from assets.services import asset_create, asset_retire
+from billing.limits import FeatureNotInPlan
+from preventive.models import (
     ChecklistItem,
     MaintenanceSchedule,
     Recurrence,
     ScheduledOccurrence,
     Weekday,
 )
-from assets.services import asset_create, asset_retire
+from preventive.recurrence import occurrences_due
+from preventive.selectors import schedule_next_due
+from preventive.services import (
+    checklist_item_complete,
+    preventive_requests_generate,
+    schedule_create,
+    schedule_update,
+)
 from requests_app.models import MaintenanceRequest
-from tenants.limits import FeatureNotInPlan
 from tenants.models import Tenant
 from tenants.services import tenant_update
 
@@ -326,8 +328,10 @@ def test_completing_a_checklist_item_records_who_and_when(boiler):
     weekly(boiler)
     preventive_requests_generate(now=noon(date(2026, 3, 1)))
     item = ChecklistItem.objects.get(order=1)
-    tech = user_create(email="tech@prevent.example", password=None)
-    other = user_create(email="other@prevent.example", password=None)
+    # Leads, so that both may see the generated request, and tick its checklist.
+    managers = [Group.objects.get(name=BuiltinRole.MANAGER)]
+    tech = user_create(email="tech@prevent.example", password=None, roles=managers)
+    other = user_create(email="other@prevent.example", password=None, roles=managers)
     at = noon(date(2026, 3, 2))
 
     done = checklist_item_complete(item=item, user=tech, now=at)

@@ -42,8 +42,8 @@ def test_each_kind_is_announced_after_commit(
         request = request_create(title="Leak", requester=staff[BuiltinRole.REQUESTER])
         assert heard == []  # nothing before the commit
     with django_capture_on_commit_callbacks(execute=True):
-        request_transition(request, "triaged", by=manager, note="ok")
-        request_transition(request, "assigned", by=manager, assignee=tech)
+        request_transition(request=request, to_status="triaged", by=manager, note="ok")
+        request_transition(request=request, to_status="assigned", by=manager, assignee=tech)
         request_comment_create(request=request, author=tech, body="On my way")
 
     assert [(schema, kind) for schema, kind, _id, _data in heard] == [

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.roles import BuiltinRole
+from accounts.services import user_trades_set
 from assets.services import asset_create, location_create
 from requests_app.models import (
     ElectricalDetails,
@@ -32,7 +33,6 @@ from requests_app.services import (
     request_transition,
     request_update,
     requests_close_resolved,
-    user_trades_set,
 )
 from tenants.models import Tenant
 
@@ -64,8 +64,8 @@ def people(alpha, make_people):
 
 
 def assign(request, to, by):
-    request_transition(request, "triaged", by=by)
-    request_transition(request, "assigned", by=by, assignee=to)
+    request_transition(request=request, to_status="triaged", by=by)
+    request_transition(request=request, to_status="assigned", by=by, assignee=to)
 
 
 # --- creating and numbering ------------------------------------------------------
@@ -234,7 +234,7 @@ def test_who_may_edit_a_request(alpha, people):
     for outsider in (people["bob"], people["electrician"]):
         with pytest.raises(ValidationError):
             request_update(request=request, by=outsider, title="Hijacked")
-    request_transition(request, "triaged", by=people["manager"])
+    request_transition(request=request, to_status="triaged", by=people["manager"])
     with pytest.raises(ValidationError):
         request_update(request=request, by=people["ann"], title="Too late")
     request_update(request=request, by=people["admin"], title="Kitchen leak")
@@ -359,8 +359,8 @@ def test_comments_by_those_who_can_see_the_request(alpha, people, filed):
 def resolved_request(people, resolved_at, title="Leak"):
     request = request_create(title=title, type="plumbing", requester=people["ann"])
     assign(request, people["plumber"], people["manager"])
-    request_transition(request, "in_progress", by=people["plumber"])
-    request_transition(request, "resolved", by=people["plumber"], now=resolved_at)
+    request_transition(request=request, to_status="in_progress", by=people["plumber"])
+    request_transition(request=request, to_status="resolved", by=people["plumber"], now=resolved_at)
     return request
 
 
@@ -368,7 +368,7 @@ def test_resolved_requests_close_after_the_tenants_days_once(alpha, people):
     resolved = timezone.now() - timedelta(days=30)
     request = resolved_request(people, resolved)
     reopened = resolved_request(people, resolved, title="Came back")
-    request_transition(reopened, "reopened", by=people["ann"])
+    request_transition(request=reopened, to_status="reopened", by=people["ann"])
 
     assert requests_close_resolved(now=resolved + timedelta(days=6, hours=23)) == 0
     request.refresh_from_db()

@@ -110,8 +110,8 @@ def attempt(request, to_status, by, assignee):
     try:
         with transaction.atomic():
             request_transition(
-                request,
-                to_status,
+                request=request,
+                to_status=to_status,
                 by=by,
                 note="matrix",
                 assignee=assignee if to_status == "assigned" else None,
@@ -153,27 +153,37 @@ def test_every_transition_by_every_actor(alpha, people, from_status):
 def test_refusals_say_why(alpha, people):
     request = request_in("new", people)
     with pytest.raises(TransitionRefused) as refused:
-        request_transition(request, "resolved", by=people["admin"])
+        request_transition(request=request, to_status="resolved", by=people["admin"])
     assert refused.value.code == "transition_not_allowed"
     with pytest.raises(TransitionRefused) as refused:
-        request_transition(request, "triaged", by=people["requester"])
+        request_transition(request=request, to_status="triaged", by=people["requester"])
     assert refused.value.code == "transition_forbidden"
 
 
 def test_assigning_needs_an_active_technician(alpha, people):
     request = request_in("triaged", people)
     with pytest.raises(TransitionRefused) as refused:
-        request_transition(request, "assigned", by=people["manager"])
+        request_transition(request=request, to_status="assigned", by=people["manager"])
     assert refused.value.code == "assignee_required"
     with pytest.raises(TransitionRefused) as refused:
-        request_transition(request, "assigned", by=people["manager"], assignee=people["requester"])
+        request_transition(
+            request=request,
+            to_status="assigned",
+            by=people["manager"],
+            assignee=people["requester"],
+        )
     assert refused.value.code == "invalid_assignee"
     people["assignee"].is_active = False
     people["assignee"].save()
     with pytest.raises(TransitionRefused):
-        request_transition(request, "assigned", by=people["manager"], assignee=people["assignee"])
+        request_transition(
+            request=request, to_status="assigned", by=people["manager"], assignee=people["assignee"]
+        )
     request_transition(
-        request, "assigned", by=people["manager"], assignee=people["other_technician"]
+        request=request,
+        to_status="assigned",
+        by=people["manager"],
+        assignee=people["other_technician"],
     )
     assert (request.status, request.assignee) == ("assigned", people["other_technician"])
 
@@ -183,27 +193,29 @@ def test_an_inactive_user_can_do_nothing(alpha, people):
     people["admin"].is_active = False
     people["admin"].save()
     with pytest.raises(TransitionRefused):
-        request_transition(request, "triaged", by=people["admin"])
+        request_transition(request=request, to_status="triaged", by=people["admin"])
 
 
 def test_a_full_life_is_logged_with_stamps(alpha, people):
     manager, tech = people["manager"], people["assignee"]
     request = request_create(title="No power", type="electrical", requester=people["requester"])
-    request_transition(request, "triaged", by=manager, note="Looks real")
-    request_transition(request, "assigned", by=manager, assignee=tech)
-    request_transition(request, "in_progress", by=tech)
+    request_transition(request=request, to_status="triaged", by=manager, note="Looks real")
+    request_transition(request=request, to_status="assigned", by=manager, assignee=tech)
+    request_transition(request=request, to_status="in_progress", by=tech)
     started = request.started_at
-    request_transition(request, "on_hold", by=tech, note="Waiting for a part")
-    request_transition(request, "in_progress", by=tech)
+    request_transition(request=request, to_status="on_hold", by=tech, note="Waiting for a part")
+    request_transition(request=request, to_status="in_progress", by=tech)
     assert request.started_at == started  # resuming is not starting
-    request_transition(request, "resolved", by=tech)
+    request_transition(request=request, to_status="resolved", by=tech)
     assert request.resolved_at is not None
-    request_transition(request, "reopened", by=people["requester"], note="Still dark")
+    request_transition(
+        request=request, to_status="reopened", by=people["requester"], note="Still dark"
+    )
     assert (request.resolved_at, request.closed_at) == (None, None)
     assert request.reopened_at is not None
-    request_transition(request, "in_progress", by=tech)
-    request_transition(request, "resolved", by=tech)
-    request_transition(request, "closed", by=people["requester"])
+    request_transition(request=request, to_status="in_progress", by=tech)
+    request_transition(request=request, to_status="resolved", by=tech)
+    request_transition(request=request, to_status="closed", by=people["requester"])
 
     steps = list(
         RequestTransition.objects.filter(request=request).values_list(
@@ -233,7 +245,7 @@ def test_transitions_of_one_tenant_do_not_touch_another(alpha, other, people):
     with tenant_context(other):
         assert not RequestTransition.objects.exists()
         assert not MaintenanceRequest.objects.exists()
-    request_transition(request, "triaged", by=people["manager"])
+    request_transition(request=request, to_status="triaged", by=people["manager"])
     with tenant_context(other):
         assert not RequestTransition.objects.exists()
 
@@ -257,11 +269,11 @@ def test_custom_roles_take_part_through_permissions(alpha, people):
     assert request in request_list_visible_to(lead)
     assert request not in request_list_visible_to(nobody)
     with pytest.raises(TransitionRefused):
-        request_transition(request, "triaged", by=nobody)
-    request_transition(request, "triaged", by=lead)
+        request_transition(request=request, to_status="triaged", by=nobody)
+    request_transition(request=request, to_status="triaged", by=lead)
     with pytest.raises(TransitionRefused) as refused:
-        request_transition(request, "assigned", by=lead, assignee=lead)
+        request_transition(request=request, to_status="assigned", by=lead, assignee=lead)
     assert refused.value.code == "invalid_assignee"
-    request_transition(request, "assigned", by=lead, assignee=worker)
-    request_transition(request, "in_progress", by=worker)
+    request_transition(request=request, to_status="assigned", by=lead, assignee=worker)
+    request_transition(request=request, to_status="in_progress", by=worker)
     assert request.status == "in_progress"

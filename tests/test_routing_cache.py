@@ -22,16 +22,12 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 
 from accounts.models import User
 from accounts.services import user_create
+from billing.plans import PlanCode
+from billing.services import tenant_change_plan, tenant_create
 from tenants import routing
 from tenants.models import Domain, Tenant, TenantAuditEntry
-from tenants.plans import PlanCode
 from tenants.provisioning import schema_drop
-from tenants.services import (
-    tenant_change_plan,
-    tenant_create,
-    tenant_reactivate,
-    tenant_suspend,
-)
+from tenants.services import tenant_reactivate, tenant_suspend
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ from django.db.models.signals import post_save
 from django_tenants.utils import schema_exists, tenant_context
 
 from accounts.models import User
+from main_site.services import tenant_signup
 from tenants.models import Domain, Tenant, TenantAuditEntry
-from tenants.services import tenant_signup
 
 pytestmark = pytest.mark.django_db
 

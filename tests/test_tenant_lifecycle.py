@@ -9,9 +9,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tenants.models import Tenant
-from tenants.plans import TRIAL_GRACE_PERIOD, TRIAL_PERIOD
 from tenants.services import (
     TRIAL_ENDED_REASON,
+    TRIAL_GRACE_PERIOD,
+    TRIAL_PERIOD,
     tenant_cancel,
     tenant_extend_trial,
     tenant_reactivate,

@@ -28,9 +28,10 @@ from accounts.models import User
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
 from assets.services import asset_create
+from billing.services import tenant_create
 from requests_app.services import request_create
 from tenants.models import DeletedTenant, Domain, Tenant, TenantAuditEntry
-from tenants.services import SUBDOMAIN_HOLD_PERIOD, tenant_create
+from tenants.services import SUBDOMAIN_HOLD_PERIOD
 
 pytestmark = pytest.mark.django_db
 

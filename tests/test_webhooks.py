@@ -22,14 +22,19 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
+from billing.limits import FeatureNotInPlan
+from billing.services import tenant_change_plan
 from requests_app.events import EventKind
 from requests_app.services import request_comment_create, request_create, request_transition
 from smartmaintenance.celery import app as celery_app
-from tenants.limits import FeatureNotInPlan
 from tenants.models import Tenant
-from tenants.services import tenant_change_plan, tenant_update
+from tenants.services import tenant_update
 from webhooks import services
+from webhooks.delivery import MAX_ATTEMPTS, RESPONSE_EXCERPT_BYTES, delivery_attempt
+from webhooks.events import event_payload_build
 from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.signing import signature_header, signature_verify
+from webhooks.tasks import deliveries_enqueue_due, webhook_delivery_send
 
 HOOK = "https://hooks.example.com/alpha"
 OTHER = "https://other.example.com/in"
@@ -89,8 +94,8 @@ def _life_of_a_request(staff, capture):
     with capture(execute=True):
         request = request_create(title="Leak", requester=staff[BuiltinRole.REQUESTER])
     with capture(execute=True):
-        request_transition(request, "triaged", by=manager)
-        request_transition(request, "assigned", by=manager, assignee=tech)
+        request_transition(request=request, to_status="triaged", by=manager)
+        request_transition(request=request, to_status="assigned", by=manager, assignee=tech)
         request_comment_create(request=request, author=tech, body="On my way")
     return request
 
@@ -143,7 +148,7 @@ def test_each_kind_makes_one_delivery_per_matching_endpoint(
     assert body["request"]["title"] == "Leak"
     assert body["request"]["requester"] == staff[BuiltinRole.REQUESTER].email
     assert body == delivery.payload
-    assert services.signature_verify(
+    assert signature_verify(
         everything.secret, created.headers["X-SmartMaintenance-Signature"], created.body
     )
     assigned = WebhookDelivery.objects.get(endpoint=everything, event_kind=EventKind.ASSIGNED)
@@ -175,25 +180,25 @@ def test_a_rolled_back_change_sends_nothing(
 
 def test_the_signature_verifies_only_with_the_secret_the_body_and_a_fresh_time():
     secret, body = "whsec_test", b'{"id":"1"}'
-    header = services.signature_header(secret, body)
-    assert services.signature_verify(secret, header, body)
-    assert not services.signature_verify("whsec_other", header, body)
-    assert not services.signature_verify(secret, header, b'{"id":"2"}')
-    old = services.signature_header(secret, body, timestamp=time.time() - 301)
-    assert not services.signature_verify(secret, old, body)
-    future = services.signature_header(secret, body, timestamp=time.time() + 301)
-    assert not services.signature_verify(secret, future, body)
-    slightly_old = services.signature_header(secret, body, timestamp=time.time() - 200)
-    assert services.signature_verify(secret, slightly_old, body)
+    header = signature_header(secret, body)
+    assert signature_verify(secret, header, body)
+    assert not signature_verify("whsec_other", header, body)
+    assert not signature_verify(secret, header, b'{"id":"2"}')
+    old = signature_header(secret, body, timestamp=time.time() - 301)
+    assert not signature_verify(secret, old, body)
+    future = signature_header(secret, body, timestamp=time.time() + 301)
+    assert not signature_verify(secret, future, body)
+    slightly_old = signature_header(secret, body, timestamp=time.time() - 200)
+    assert signature_verify(secret, slightly_old, body)
     for garbage in ["", "t=abc,v1=00", "v1=00", f"t={int(time.time())}", "nonsense"]:
-        assert not services.signature_verify(secret, garbage, body)
+        assert not signature_verify(secret, garbage, body)
 
 
 def test_the_signature_is_over_the_timestamp_and_the_exact_body():
     import hashlib
     import hmac
 
-    header = services.signature_header("s3cret", b"{}", timestamp=1700000000)
+    header = signature_header("s3cret", b"{}", timestamp=1700000000)
     expected = hmac.new(b"s3cret", b"1700000000.{}", hashlib.sha256).hexdigest()
     assert header == f"t=1700000000,v1={expected}"
 
@@ -206,7 +211,7 @@ def pending(admin):
     """A delivery waiting for its first attempt (its task not run)."""
     endpoint = services.endpoint_create(by=admin, url=HOOK)
     request = request_create(title="Leak")
-    payload = services.event_payload_build(
+    payload = event_payload_build(
         kind=EventKind.CREATED,
         request_id=request.pk,
         data={},
@@ -225,7 +230,7 @@ def pending(admin):
 def test_a_failure_schedules_a_retry_with_backoff_then_success_delivers(pending, http):
     http.post(HOOK, status=500, body="oops")
     now = timezone.now()
-    assert services.delivery_attempt(pending.pk, now=now) == 60
+    assert delivery_attempt(delivery_id=pending.pk, now=now) == 60
     pending.refresh_from_db()
     assert (pending.status, pending.attempts, pending.last_response_code) == ("retrying", 1, 500)
     assert pending.next_attempt_at == now + timedelta(minutes=1)
@@ -233,35 +238,33 @@ def test_a_failure_schedules_a_retry_with_backoff_then_success_delivers(pending,
     assert pending.last_error == "HTTP 500"
     assert pending.delivered_at is None
 
-    assert services.delivery_attempt(pending.pk, now=now) == 5 * 60
+    assert delivery_attempt(delivery_id=pending.pk, now=now) == 5 * 60
     pending.refresh_from_db()
     assert (pending.status, pending.attempts) == ("retrying", 2)
 
     http.replace(responses.POST, HOOK, status=200, body="ok")
-    assert services.delivery_attempt(pending.pk) is None
+    assert delivery_attempt(delivery_id=pending.pk) is None
     pending.refresh_from_db()
     assert (pending.status, pending.attempts, pending.last_response_code) == ("succeeded", 3, 200)
     assert pending.delivered_at is not None
     assert pending.next_attempt_at is None
     assert pending.last_error == ""
     # Delivered: a late duplicate task sends nothing more.
-    assert services.delivery_attempt(pending.pk) is None
+    assert delivery_attempt(delivery_id=pending.pk) is None
     assert len(http.calls) == 3
 
 
 def test_it_gives_up_after_the_last_attempt(pending, http):
     http.post(HOOK, status=503)
-    countdowns = [services.delivery_attempt(pending.pk) for _ in range(services.MAX_ATTEMPTS)]
+    countdowns = [delivery_attempt(delivery_id=pending.pk) for _ in range(MAX_ATTEMPTS)]
     assert countdowns == [60, 300, 1800, 7200, 21600, None]
     pending.refresh_from_db()
     assert (pending.status, pending.attempts, pending.next_attempt_at) == ("failed", 6, None)
-    assert services.delivery_attempt(pending.pk) is None
-    assert len(http.calls) == services.MAX_ATTEMPTS
+    assert delivery_attempt(delivery_id=pending.pk) is None
+    assert len(http.calls) == MAX_ATTEMPTS
 
 
 def test_the_task_retries_through_celery_until_it_succeeds(pending, http, eager):
-    from webhooks.tasks import webhook_delivery_send
-
     http.post(HOOK, status=500)
     http.post(HOOK, status=502)
     http.post(HOOK, status=200)
@@ -274,14 +277,14 @@ def test_network_errors_and_redirects_are_failures_logged(pending, http):
     import requests
 
     http.post(HOOK, body=requests.ConnectTimeout("too slow"))
-    services.delivery_attempt(pending.pk)
+    delivery_attempt(delivery_id=pending.pk)
     pending.refresh_from_db()
     assert pending.last_response_code is None
     assert pending.last_error.startswith("ConnectTimeout")
     assert pending.status == "retrying"
 
     http.replace(responses.POST, HOOK, status=302, headers={"Location": "http://10.0.0.1/"})
-    services.delivery_attempt(pending.pk)
+    delivery_attempt(delivery_id=pending.pk)
     pending.refresh_from_db()
     assert (pending.last_response_code, pending.status) == (302, "retrying")
     assert len(http.calls) == 2  # the redirect was not followed
@@ -289,14 +292,14 @@ def test_network_errors_and_redirects_are_failures_logged(pending, http):
 
 def test_the_response_body_is_kept_as_an_excerpt(pending, http):
     http.post(HOOK, status=400, body="x" * 50_000)
-    services.delivery_attempt(pending.pk)
+    delivery_attempt(delivery_id=pending.pk)
     pending.refresh_from_db()
-    assert len(pending.last_response_body) == services.RESPONSE_EXCERPT_BYTES
+    assert len(pending.last_response_body) == RESPONSE_EXCERPT_BYTES
 
 
 def test_a_deactivated_endpoint_stops_its_retries(pending, admin, http):
     services.endpoint_update(endpoint=pending.endpoint, by=admin, is_active=False)
-    assert services.delivery_attempt(pending.pk) is None
+    assert delivery_attempt(delivery_id=pending.pk) is None
     pending.refresh_from_db()
     assert pending.status == "failed"
     assert len(http.calls) == 0
@@ -306,12 +309,12 @@ def test_the_sweep_requeues_overdue_deliveries(
     pending, http, eager, django_capture_on_commit_callbacks
 ):
     http.post(HOOK, status=200)
-    assert services.deliveries_enqueue_due() == 0  # not overdue yet
+    assert deliveries_enqueue_due() == 0  # not overdue yet
     WebhookDelivery.objects.filter(pk=pending.pk).update(
         next_attempt_at=timezone.now() - timedelta(hours=1)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.deliveries_enqueue_due() == 1
+        assert deliveries_enqueue_due() == 1
     pending.refresh_from_db()
     assert pending.status == "succeeded"
 
@@ -319,8 +322,8 @@ def test_the_sweep_requeues_overdue_deliveries(
 def test_a_duplicate_task_message_sends_nothing_more(pending, http):
     # Redis hands an ETA task out again after its visibility timeout.
     http.post(HOOK, status=500)
-    assert services.delivery_attempt(pending.pk, expected_attempts=0) == 60
-    assert services.delivery_attempt(pending.pk, expected_attempts=0) is None
+    assert delivery_attempt(delivery_id=pending.pk, expected_attempts=0) == 60
+    assert delivery_attempt(delivery_id=pending.pk, expected_attempts=0) is None
     pending.refresh_from_db()
     assert pending.attempts == 1
     assert len(http.calls) == 1
@@ -348,8 +351,8 @@ def test_replay_sends_the_same_event_again_as_a_new_delivery(
     pending, admin, staff, http, eager, django_capture_on_commit_callbacks
 ):
     http.post(HOOK, status=500)
-    for _ in range(services.MAX_ATTEMPTS):
-        services.delivery_attempt(pending.pk)
+    for _ in range(MAX_ATTEMPTS):
+        delivery_attempt(delivery_id=pending.pk)
     http.replace(responses.POST, HOOK, status=200)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -493,7 +496,7 @@ def test_a_name_that_resolves_to_a_private_address_is_not_sent_to(
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
     http.post(HOOK, status=200)
-    services.delivery_attempt(pending.pk)
+    delivery_attempt(delivery_id=pending.pk)
     pending.refresh_from_db()
     assert pending.status == "retrying"
     assert "public internet address" in pending.last_error
@@ -578,7 +581,7 @@ def test_deliveries_are_listed_with_their_codes_and_can_be_replayed(
     admin_client, pending, http, eager, django_capture_on_commit_callbacks
 ):
     http.post(HOOK, status=503)
-    services.delivery_attempt(pending.pk)
+    delivery_attempt(delivery_id=pending.pk)
     page = admin_client.get(f"/settings/webhooks/{pending.endpoint_id}/").content.decode()
     assert "503" in page and "Retrying" in page and "Replay" in page
     detail = admin_client.get(f"/settings/webhooks/deliveries/{pending.pk}/")

@@ -7,6 +7,6 @@ class WebhooksConfig(AppConfig):
 
     def ready(self):
         from requests_app.events import request_event
-        from webhooks.services import on_request_event
+        from webhooks.events import on_request_event
 
         request_event.connect(on_request_event, dispatch_uid="webhooks.on_request_event")

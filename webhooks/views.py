@@ -15,9 +15,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from billing import limits
+from billing.plans import Feature
 from smartmaintenance.forms import add_service_error
-from tenants import limits
-from tenants.plans import Feature
 from webhooks import selectors, services
 from webhooks.forms import EndpointForm
 from webhooks.models import WebhookDelivery, WebhookEndpoint

@@ -1,8 +1,17 @@
 from django.contrib.auth.models import Group
 from rest_framework import serializers
 
-from accounts.models import APIKey, User
-from requests_app.models import Trade
+from accounts.models import APIKey, Trade, User
+from accounts.roles import BuiltinRole
+from accounts.selectors import user_is_lead, user_is_technician
+
+
+class UserSmallSerializer(serializers.Serializer):
+    """A user as other resources show one: who filed, who is assigned, who uploaded."""
+
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
 
 
 class RoleSerializer(serializers.ModelSerializer):
@@ -14,8 +23,6 @@ class RoleSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "builtin", "permissions"]
 
     def get_builtin(self, role) -> bool:
-        from accounts.roles import BuiltinRole
-
         return role.name in BuiltinRole.values
 
 
@@ -64,13 +71,9 @@ class MeSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "full_name", "roles", "trades", "is_lead", "is_technician"]
 
     def get_is_lead(self, user) -> bool:
-        from requests_app.selectors import user_is_lead
-
         return user_is_lead(user)
 
     def get_is_technician(self, user) -> bool:
-        from requests_app.selectors import user_is_technician
-
         return user_is_technician(user)
 
 

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from assets.models import Asset, AssetStatus, Location, MaintenanceSchedule
+from assets.models import Asset, AssetStatus, Location
 from assets.selectors import AssetFilter
 
 
@@ -42,12 +42,3 @@ class AssetAPIFilter(AssetFilter):
             "warranty_expires_before",
             "include_retired",
         ]
-
-
-class ScheduleAPIFilter(django_filters.FilterSet):
-    asset = django_filters.ModelChoiceFilter(queryset=Asset.objects.all())
-    active = django_filters.BooleanFilter()
-
-    class Meta:
-        model = MaintenanceSchedule
-        fields = ["asset", "active"]

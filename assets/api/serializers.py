@@ -7,22 +7,12 @@ prefetched, so a page costs the same number of queries whatever its size.
 """
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from assets.maintenance import SCHEDULE_FIELDS
-from assets.models import (
-    Asset,
-    AssetChange,
-    ChecklistItem,
-    Location,
-    MaintenanceSchedule,
-    ScheduledOccurrence,
-)
+from assets.models import Asset, AssetChange, Location
 from assets.selectors import location_tree
 from assets.services import ASSET_FIELDS
-from requests_app.models import Attachment
+from attachments.api.serializers import AttachmentSerializer
 
 # --- Locations -------------------------------------------------------------------
 
@@ -172,115 +162,14 @@ class AssetChangeSerializer(serializers.ModelSerializer):
         fields = ["id", "action", "field", "old_value", "new_value", "user", "changed"]
 
 
-class AssetAttachmentSerializer(serializers.ModelSerializer):
-    uploaded_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
-    download_url = serializers.SerializerMethodField()
+class AssetAttachmentSerializer(AttachmentSerializer):
+    """
+    The attachment serializer, as the asset endpoints have always answered:
+    the uploader by e-mail, and the download under the asset's URL.
+    """
 
-    class Meta:
-        model = Attachment
-        fields = [
-            "id",
-            "original_name",
-            "content_type",
-            "size",
-            "uploaded_by",
-            "created",
-            "download_url",
-        ]
+    uploaded_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
 
     def get_download_url(self, attachment) -> str:
         url = reverse("api:asset-attachment-download", args=[attachment.asset_id, attachment.pk])
         return _absolute(self.context.get("request"), url)
-
-
-class AssetAttachmentUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(
-        help_text="At most 10 MB: JPEG, PNG, GIF, WebP, PDF, plain text or CSV."
-    )
-
-
-# --- Preventive maintenance ------------------------------------------------------
-
-
-class ScheduleSerializer(serializers.ModelSerializer):
-    asset = inline_serializer(
-        "ScheduleAsset",
-        {
-            "id": serializers.IntegerField(),
-            "name": serializers.CharField(),
-            "asset_tag": serializers.CharField(),
-        },
-        read_only=True,
-    )
-    steps = serializers.SerializerMethodField(help_text="The checklist, in order.")
-    next_due = serializers.SerializerMethodField(
-        help_text="The next due date not generated yet (within a year), or null."
-    )
-
-    class Meta:
-        model = MaintenanceSchedule
-        fields = [
-            "id",
-            "asset",
-            *SCHEDULE_FIELDS,
-            "steps",
-            "next_due",
-            "last_generated_on",
-            "created",
-            "updated",
-        ]
-
-    def get_steps(self, schedule) -> list[str]:
-        # .all() reads the prefetch the view made.
-        return [step.text for step in schedule.steps.all()]
-
-    @extend_schema_field(OpenApiTypes.DATE)
-    def get_next_due(self, schedule):
-        from assets.maintenance import schedule_next_due
-
-        return schedule_next_due(schedule, today=self.context.get("today"))
-
-
-class ScheduleInputSerializer(serializers.ModelSerializer):
-    asset = serializers.PrimaryKeyRelatedField(queryset=Asset.objects.all())
-    steps = serializers.ListField(
-        child=serializers.CharField(max_length=500, allow_blank=True),
-        required=False,
-        help_text="The checklist texts, in order (blank ones are dropped); "
-        "on update, replaces the whole checklist.",
-    )
-
-    class Meta:
-        model = MaintenanceSchedule
-        fields = ["asset", *SCHEDULE_FIELDS, "steps"]
-
-
-class ScheduleUpdateSerializer(ScheduleInputSerializer):
-    """As for create, but a schedule stays with its asset."""
-
-    class Meta(ScheduleInputSerializer.Meta):
-        fields = [field for field in ScheduleInputSerializer.Meta.fields if field != "asset"]
-
-    def to_internal_value(self, data):
-        if hasattr(data, "keys") and "asset" in data:
-            raise serializers.ValidationError(
-                {"asset": ["A schedule cannot move to another asset; make a new one."]}
-            )
-        return super().to_internal_value(data)
-
-
-class ChecklistItemSerializer(serializers.ModelSerializer):
-    completed = serializers.BooleanField(source="is_completed", read_only=True)
-
-    class Meta:
-        model = ChecklistItem
-        fields = ["id", "order", "text", "completed", "completed_by", "completed_at"]
-
-
-class OccurrenceSerializer(serializers.ModelSerializer):
-    request_status = serializers.CharField(source="request.status", read_only=True)
-    checklist = ChecklistItemSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = ScheduledOccurrence
-        fields = ["id", "due_on", "request", "request_status", "checklist", "created"]

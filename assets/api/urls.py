@@ -10,6 +10,5 @@ from assets.api import views
 router = SimpleRouter()
 router.register("locations", views.LocationViewSet, basename="location")
 router.register("assets", views.AssetViewSet, basename="asset")
-router.register("schedules", views.ScheduleViewSet, basename="schedule")
 
 urlpatterns = router.urls

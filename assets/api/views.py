@@ -1,8 +1,7 @@
 """
-The assets REST endpoints: locations, assets (with their history and
-attachments) and preventive-maintenance schedules. Thin: input is validated
-by a serializer, every write goes through ``assets.services``,
-``assets.maintenance`` or ``requests_app.attachments``, and their
+The assets REST endpoints: locations and assets (with their history and
+attachments). Thin: input is validated by a serializer, every write goes
+through ``assets.services`` or ``attachments.services``, and their
 ValidationErrors become the API's error format in the exception handler.
 """
 
@@ -12,19 +11,17 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from assets import maintenance, selectors, services
+from assets import selectors, services
 from assets.api import filters, serializers
-from assets.models import Asset, ChecklistItem, Location, MaintenanceSchedule
-from requests_app import attachments
-from requests_app.downloads import attachment_response
-from requests_app.selectors import request_is_visible_to
+from assets.models import Asset, Location
+from attachments import selectors as attachment_selectors
+from attachments import services as attachment_services
+from attachments.api.serializers import AttachmentUploadSerializer
+from attachments.downloads import attachment_response
+from attachments.models import Attachment
 from smartmaintenance.api.permissions import HasModelPermission
-from tenants import limits
-from tenants.plans import Feature
-from tenants.selectors import current_tenant
 
 
 class ActionPermission(HasModelPermission):
@@ -183,7 +180,7 @@ class AssetViewSet(ReadCreateUpdateViewSet):
     @extend_schema(methods=["GET"], responses=serializers.AssetAttachmentSerializer(many=True))
     @extend_schema(
         methods=["POST"],
-        request={"multipart/form-data": serializers.AssetAttachmentUploadSerializer},
+        request={"multipart/form-data": AttachmentUploadSerializer},
         responses={201: serializers.AssetAttachmentSerializer},
     )
     @action(
@@ -200,16 +197,16 @@ class AssetViewSet(ReadCreateUpdateViewSet):
         asset = self.get_object()
         context = self.get_serializer_context()
         if request.method == "POST":
-            upload = serializers.AssetAttachmentUploadSerializer(data=request.data)
+            upload = AttachmentUploadSerializer(data=request.data)
             upload.is_valid(raise_exception=True)
-            attachment = attachments.attachment_create(
+            attachment = attachment_services.attachment_create(
                 file=upload.validated_data["file"], uploaded_by=request.user, asset=asset
             )
             return Response(
                 serializers.AssetAttachmentSerializer(attachment, context=context).data,
                 status=status.HTTP_201_CREATED,
             )
-        files = asset.attachments.select_related("uploaded_by").order_by("created", "pk")
+        files = attachment_selectors.attachment_list(asset)
         page = self.paginate_queryset(files)
         return self.get_paginated_response(
             serializers.AssetAttachmentSerializer(page, many=True, context=context).data
@@ -219,8 +216,8 @@ class AssetViewSet(ReadCreateUpdateViewSet):
         """One attachment of this asset that the user may see; 404 for anything else."""
         asset = self.get_object()
         try:
-            attachment = attachments.attachment_get_visible(request.user, attachment_pk)
-        except attachments.Attachment.DoesNotExist:
+            attachment = attachment_selectors.attachment_get_visible(request.user, attachment_pk)
+        except Attachment.DoesNotExist:
             raise Http404 from None
         if attachment.asset_id != asset.pk:
             raise Http404
@@ -237,7 +234,7 @@ class AssetViewSet(ReadCreateUpdateViewSet):
     def attachment_detail(self, request, pk=None, attachment_pk=None):
         """Delete an attachment: its uploader, or a manager or admin, may."""
         attachment = self._attachment(request, attachment_pk)
-        attachments.attachment_delete(attachment=attachment, by=request.user)
+        attachment_services.attachment_delete(attachment=attachment, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -262,125 +259,3 @@ class AssetViewSet(ReadCreateUpdateViewSet):
         """
         attachment = self._attachment(request, attachment_pk)
         return attachment_response(attachment)
-
-
-# --- Preventive maintenance ------------------------------------------------------
-
-
-class PreventiveMaintenanceInPlan(BasePermission):
-    """
-    Schedules are a plan feature: 403 ``feature_not_in_plan`` without it,
-    reads included. The work already generated is not gated (as in
-    ``assets.maintenance``): its occurrences can still be read and their
-    checklists completed after a downgrade.
-    """
-
-    ungated = {"occurrences", "checklist_item_complete"}
-
-    def has_permission(self, request, view):
-        if getattr(view, "action", None) not in self.ungated:
-            limits.require_feature(current_tenant(), Feature.PREVENTIVE_MAINTENANCE)
-        return True
-
-
-class ScheduleViewSet(ReadCreateUpdateViewSet):
-    """
-    Preventive-maintenance schedules: recurring work on an asset, and the
-    template (title, description, type, priority, checklist ``steps``) of the
-    request filed on each due date. Needs the plan feature
-    ``preventive_maintenance`` (403 ``feature_not_in_plan``). Schedules are
-    deactivated (``active``: false), not deleted.
-    """
-
-    queryset = MaintenanceSchedule.objects.all()
-    serializer_class = serializers.ScheduleSerializer
-    filterset_class = filters.ScheduleAPIFilter
-    search_fields = ["title"]
-    ordering_fields = ["title", "starts_on", "created"]
-    permission_classes = [
-        *viewsets.GenericViewSet.permission_classes,
-        PreventiveMaintenanceInPlan,
-        ActionPermission,
-    ]
-    action_permissions = {
-        "occurrences": ["assets.view_maintenanceschedule"],
-        # Whoever may see the generated request (its technician, a lead)
-        # may tick its checklist; checked per item in the action.
-        "checklist_item_complete": [],
-    }
-
-    def get_queryset(self):
-        schedules = maintenance.schedule_list(include_inactive=True)
-        if self.action in ("list", "retrieve"):
-            schedules = schedules.prefetch_related("steps")
-        return schedules
-
-    def get_serializer_context(self):
-        # One "today" for the whole page, in the tenant's time zone.
-        return {**super().get_serializer_context(), "today": maintenance.tenant_today()}
-
-    def _schedule_body(self, schedule: MaintenanceSchedule) -> dict:
-        schedule = self.get_queryset().prefetch_related("steps").get(pk=schedule.pk)
-        return serializers.ScheduleSerializer(schedule, context=self.get_serializer_context()).data
-
-    @extend_schema(
-        request=serializers.ScheduleInputSerializer,
-        responses={201: serializers.ScheduleSerializer},
-    )
-    def create(self, request):
-        serializer = serializers.ScheduleInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        schedule = maintenance.schedule_create(**serializer.validated_data)
-        return Response(self._schedule_body(schedule), status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        request=serializers.ScheduleUpdateSerializer, responses=serializers.ScheduleSerializer
-    )
-    def partial_update(self, request, pk=None):
-        schedule = self.get_object()
-        serializer = serializers.ScheduleUpdateSerializer(schedule, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        steps = data.pop("steps", None)
-        schedule = maintenance.schedule_update(schedule=schedule, data=data, steps=steps)
-        return Response(self._schedule_body(schedule))
-
-    @extend_schema(responses=serializers.OccurrenceSerializer(many=True))
-    @action(detail=True, methods=["get"], filter_backends=[])
-    def occurrences(self, request, pk=None):
-        """The due dates generated so far, with their request and checklist."""
-        occurrences = maintenance.occurrence_list(schedule=self.get_object())
-        page = self.paginate_queryset(occurrences)
-        return self.get_paginated_response(serializers.OccurrenceSerializer(page, many=True).data)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "item_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The item's id."
-            )
-        ],
-        request=None,
-        responses=serializers.ChecklistItemSerializer,
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"checklist-items/(?P<item_pk>[0-9]+)/complete",
-        url_name="checklist-item-complete",
-        filter_backends=[],
-    )
-    def checklist_item_complete(self, request, pk=None, item_pk=None):
-        """
-        Tick a checklist item of one of the schedule's occurrences, for
-        whoever may see its request. Idempotent: the first completion is kept.
-        """
-        schedule = self.get_object()  # a 404 for any id that is not one, e.g. "null"
-        item = (
-            ChecklistItem.objects.select_related("occurrence__request")
-            .filter(pk=item_pk, occurrence__schedule=schedule)
-            .first()
-        )
-        if item is None or not request_is_visible_to(item.occurrence.request, request.user):
-            raise Http404
-        item = maintenance.checklist_item_complete(item=item, user=request.user)
-        return Response(serializers.ChecklistItemSerializer(item).data)

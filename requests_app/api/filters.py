@@ -14,11 +14,11 @@ from rest_framework.filters import OrderingFilter
 
 from assets.models import Location
 from requests_app.models import (
-    FINISHED_STATUSES,
     MaintenanceRequest,
     Priority,
     RequestType,
     Status,
+    overdue_condition,
 )
 
 # "123", "REQ-123", "req-000123", "#123": a request number.
@@ -99,8 +99,8 @@ class RequestFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value in (None, ""):
             return queryset
-        overdue = Q(due_at__lt=timezone.now()) & ~Q(status__in=FINISHED_STATUSES)
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        now = timezone.now()
+        return queryset.overdue(now) if value else queryset.exclude(overdue_condition(now))
 
     def filter_search(self, queryset, name, value):
         for term in value.split():

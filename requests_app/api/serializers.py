@@ -15,11 +15,11 @@ from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from accounts.api.serializers import UserSmallSerializer
 from accounts.models import User
 from assets.models import Asset, Location
 from requests_app.models import (
     DETAIL_RELATIONS,
-    Attachment,
     ElectricalDetails,
     HvacDetails,
     MaintenanceRequest,
@@ -29,14 +29,9 @@ from requests_app.models import (
     RequestType,
     Status,
 )
+from requests_app.services import STAMPS, request_allowed_transitions
 
 # --- Small nested objects ----------------------------------------------------
-
-
-class UserSmallSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-    full_name = serializers.CharField()
 
 
 class AssetSmallSerializer(serializers.Serializer):
@@ -88,7 +83,7 @@ class HvacDetailsSerializer(HvacDetailsInputSerializer):
         read_only_fields = HvacDetailsInputSerializer.Meta.fields
 
 
-# What each type's ``details`` are validated with when filing a request.
+# What each type's ``details`` look like, for the schema and the representation.
 DETAIL_SERIALIZERS = {
     RequestType.ELECTRICAL: ElectricalDetailsInputSerializer,
     RequestType.PLUMBING: PlumbingDetailsInputSerializer,
@@ -124,21 +119,23 @@ class DetailsField(serializers.JSONField):
     )
 )
 class DetailsInputField(serializers.JSONField):
-    """The details of the request's type: the fields of that type, each optional."""
+    """
+    The details of the request's type: the fields of that type, each optional.
+    Only the shape is checked here; the service checks the fields
+    (``services.DetailsRefused``, shown under ``details``).
+    """
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        if data is not None and not isinstance(data, dict):
+            raise serializers.ValidationError("Expected an object.")
+        return data
 
 
 # --- Requests: reading -------------------------------------------------------
 
-STAMP_FIELDS = (
-    "triaged_at",
-    "assigned_at",
-    "started_at",
-    "on_hold_at",
-    "resolved_at",
-    "closed_at",
-    "cancelled_at",
-    "reopened_at",
-)
+# The workflow's stamps, in the workflow's order.
+STAMP_FIELDS = tuple(STAMPS.values())
 
 
 class RequestSerializer(serializers.Serializer):
@@ -175,7 +172,7 @@ class RequestSerializer(serializers.Serializer):
         return request_representation(instance, datetime_formatter())
 
     class Meta:
-        # The values the representation reads (views.request_rows adds the details).
+        # The values the representation reads (selectors.request_rows adds the details).
         columns = [
             "id",
             "number",
@@ -213,8 +210,6 @@ class RequestDetailSerializer(RequestSerializer):
     )
 
     def to_representation(self, row):
-        from requests_app.services import request_allowed_transitions
-
         data = super().to_representation(row)
         # The workflow needs only these three facts of the request.
         request = MaintenanceRequest(
@@ -253,7 +248,7 @@ def _person(row, prefix):
 def request_representation(row: dict, format_datetime) -> dict:
     """
     The JSON of one request (see RequestSerializer for the documented shape)
-    from a row of ``views.request_rows``: plain values, no model instances.
+    from a row of ``api.selectors.request_rows``: plain values, no model instances.
     """
     asset_id, location_id = row["asset_id"], row["location_id"]
     known = DETAIL_FIELDS.get(row["type"])
@@ -322,28 +317,6 @@ class RequestWriteSerializer(serializers.Serializer):
         help_text="For electrical, plumbing and HVAC requests: the fields of that type.",
     )
 
-    def validate(self, data):
-        details = data.get("details")
-        serializer_class = DETAIL_SERIALIZERS.get(data.get("type", RequestType.GENERAL))
-        if details is None:
-            return data
-        if serializer_class is None:
-            raise serializers.ValidationError(
-                {"details": "Only electrical, plumbing and HVAC requests take details."}
-            )
-        if not isinstance(details, dict):
-            raise serializers.ValidationError({"details": "Expected an object."})
-        unknown = sorted(set(details) - set(serializer_class.Meta.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                {"details": {field: ["Not a field of this type."] for field in unknown}}
-            )
-        serializer = serializer_class(data=details)
-        if not serializer.is_valid():
-            raise serializers.ValidationError({"details": serializer.errors})
-        data["details"] = dict(serializer.validated_data)
-        return data
-
 
 class RequestUpdateSerializer(serializers.Serializer):
     """What may change once filed: leads at any time, the requester while it is new."""
@@ -370,7 +343,7 @@ class TransitionSerializer(serializers.Serializer):
     )
 
 
-# --- Comments, attachments, history -------------------------------------------
+# --- Comments, history -------------------------------------------
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -380,33 +353,6 @@ class CommentSerializer(serializers.ModelSerializer):
         model = RequestComment
         fields = ["id", "author", "body", "created"]
         read_only_fields = ["created"]
-
-
-class RequestAttachmentSerializer(serializers.ModelSerializer):
-    uploaded_by = UserSmallSerializer(read_only=True)
-    download_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Attachment
-        fields = [
-            "id",
-            "original_name",
-            "content_type",
-            "size",
-            "uploaded_by",
-            "created",
-            "download_url",
-        ]
-        read_only_fields = fields
-
-    def get_download_url(self, attachment) -> str:
-        return f"/api/v1/attachments/{attachment.pk}/download/"
-
-
-class RequestAttachmentUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(
-        help_text="At most 10 MB: JPEG, PNG, GIF, WebP, PDF, plain text or CSV."
-    )
 
 
 class HistoryEntrySerializer(serializers.Serializer):

@@ -21,6 +21,5 @@ router.register(
     views.RequestHistoryViewSet,
     basename="request-history",
 )
-router.register("attachments", views.AttachmentViewSet, basename="attachment")
 
 urlpatterns = router.urls

@@ -5,30 +5,29 @@ workflow, the plan limit and the audit trail); their ValidationErrors become
 the API's error format in smartmaintenance/api/exceptions.py.
 """
 
-from django.db.models import DecimalField, F, JSONField, OuterRef, Subquery, TextField
-from django.db.models.functions import Cast, JSONObject
-from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from requests_app import attachments, selectors, services
+from attachments import selectors as attachment_selectors
+from attachments import services as attachment_services
+from attachments.api.serializers import AttachmentSerializer, AttachmentUploadSerializer
+from attachments.models import Attachment
+from requests_app import selectors, services
+from requests_app.api import selectors as api_selectors
 from requests_app.api import serializers
 from requests_app.api.filters import RequestFilter, RequestOrdering
-from requests_app.downloads import attachment_response
 from requests_app.models import (
-    DETAIL_MODELS,
-    Attachment,
     MaintenanceRequest,
     RequestComment,
     RequestTransition,
@@ -66,40 +65,16 @@ TRANSITION_EXAMPLES = [
 ]
 
 
-def with_details(requests):
+def details_error(error: services.DetailsRefused) -> ValidationError:
     """
-    ``requests`` with each one's details as a JSON object (``<type>_details``),
-    read by a subquery per details table in the same query.
-
-    Not joined: three more LEFT JOINs on top of the selector's four make
-    PostgreSQL's planner weigh so many join orders that planning a page costs
-    ten times running it (bench/api.py); a subquery in the select list is
-    planned once and costs an index probe per row. Not prefetched either:
-    that is three more round trips per page.
+    The service's refusal of the details as the API's input error: a detail
+    field's messages at ``details.<field>``, the type's refusal of any
+    details at ``details`` (the field the API's caller filled in).
     """
-    annotations = {}
-    for request_type, (relation, serializer) in serializers.DETAIL_FIELDS.items():
-        model = DETAIL_MODELS[request_type]
-        fields = {
-            # Decimals as text, as DRF writes them ("18.5"), not as JSON numbers.
-            name: Cast(name, TextField())
-            if isinstance(model._meta.get_field(name), DecimalField)
-            else F(name)
-            for name in serializer.Meta.fields
-        }
-        details = model.objects.filter(request_id=OuterRef("pk")).values(json=JSONObject(**fields))
-        annotations[f"{relation}_details"] = Subquery(details[:1], output_field=JSONField())
-    return requests.annotate(**annotations)
-
-
-def request_rows(requests):
-    """
-    ``requests`` as the plain values the representation reads, details
-    included: a page of 50 is one query and no model instances (five per
-    row with the people, asset and location), see bench/api.py.
-    """
-    names = [f"{relation}_details" for relation, _serializer in serializers.DETAIL_FIELDS.values()]
-    return with_details(requests).values(*serializers.RequestSerializer.Meta.columns, *names)
+    messages = error.message_dict
+    if "type" in messages:
+        return ValidationError({"details": messages["type"]})
+    return ValidationError({"details": messages})
 
 
 class CountedRows:
@@ -162,7 +137,7 @@ class RequestViewSet(
 
     def list(self, request, *args, **kwargs):
         requests = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(CountedRows(request_rows(requests), requests))
+        page = self.paginate_queryset(CountedRows(api_selectors.request_rows(requests), requests))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
@@ -174,7 +149,8 @@ class RequestViewSet(
         return serializers.RequestDetailSerializer
 
     def _answer(self, request_pk, status_code=status.HTTP_200_OK):
-        row = request_rows(self.get_queryset()).get(pk=request_pk)  # DoesNotExist: 404
+        # DoesNotExist: 404
+        row = api_selectors.request_row_get_visible(self.request.user, request_pk)
         serializer = serializers.RequestDetailSerializer(row, context=self.get_serializer_context())
         return Response(serializer.data, status=status_code)
 
@@ -187,7 +163,10 @@ class RequestViewSet(
     def create(self, request):
         serializer = serializers.RequestWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        created = services.request_create(requester=request.user, **serializer.validated_data)
+        try:
+            created = services.request_create(requester=request.user, **serializer.validated_data)
+        except services.DetailsRefused as error:
+            raise details_error(error) from error
         return self._answer(created.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -221,7 +200,11 @@ class RequestViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.request_transition(
-            instance, data["to"], request.user, data["note"], assignee=data.get("assignee")
+            request=instance,
+            to_status=data["to"],
+            by=request.user,
+            note=data["note"],
+            assignee=data.get("assignee"),
         )
         return self._answer(instance.pk)
 
@@ -278,8 +261,8 @@ class RequestCommentViewSet(
     list=extend_schema(summary="A request's attachments, oldest first"),
     create=extend_schema(
         summary="Attach a file to a request",
-        request={"multipart/form-data": serializers.RequestAttachmentUploadSerializer},
-        responses={201: serializers.RequestAttachmentSerializer},
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
     ),
 )
 class RequestAttachmentViewSet(
@@ -291,54 +274,25 @@ class RequestAttachmentViewSet(
     checked by content). Download with `GET /attachments/{id}/download/`.
     """
 
-    serializer_class = serializers.RequestAttachmentSerializer
+    serializer_class = AttachmentSerializer
     parser_classes = [MultiPartParser]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular looking at it
             return Attachment.objects.none()
-        return attachments.request_attachments(self.get_parent())
+        return attachment_selectors.attachment_list(self.get_parent())
 
     def create(self, request, *args, **kwargs):
         parent = self.get_parent()  # 404 before looking at the upload
-        upload = serializers.RequestAttachmentUploadSerializer(data=request.data)
+        upload = AttachmentUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        attachment = attachments.attachment_create(
+        attachment = attachment_services.attachment_create(
             file=upload.validated_data["file"],
             uploaded_by=request.user,
             request=parent,
         )
-        body = serializers.RequestAttachmentSerializer(attachment).data
+        body = AttachmentSerializer(attachment).data
         return Response(body, status=status.HTTP_201_CREATED)
-
-
-class HistoryEntry:
-    """A transition or a change, as one kind of row for the history list."""
-
-    __slots__ = (
-        "at",
-        "by",
-        "field",
-        "from_status",
-        "kind",
-        "new_value",
-        "note",
-        "old_value",
-        "pk",
-        "to_status",
-    )
-
-    def __init__(self, kind, row):
-        self.kind = kind
-        for name in ("at", "pk", "by"):
-            setattr(self, name, getattr(row, name))
-        names = (
-            ("from_status", "to_status", "note")
-            if kind == "transition"
-            else ("field", "old_value", "new_value")
-        )
-        for name in names:
-            setattr(self, name, getattr(row, name))
 
 
 @extend_schema(parameters=[REQUEST_PK])
@@ -356,44 +310,5 @@ class RequestHistoryViewSet(RequestChildMixin, viewsets.GenericViewSet):
         return RequestTransition.objects.none()  # the rows are built in list()
 
     def list(self, request, *args, **kwargs):
-        parent = self.get_parent()
-        # A request's history is short: two queries, merged here, whatever the page.
-        entries = [
-            *(HistoryEntry("transition", row) for row in selectors.request_transitions(parent)),
-            *(HistoryEntry("change", row) for row in selectors.request_changes(parent)),
-        ]
-        entries.sort(key=lambda entry: (entry.at, entry.kind != "transition", entry.pk))
-        page = self.paginate_queryset(entries)
+        page = self.paginate_queryset(selectors.request_history(self.get_parent()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-@extend_schema_view(
-    destroy=extend_schema(summary="Delete an attachment (its uploader, or a lead)"),
-)
-class AttachmentViewSet(mixins.DestroyModelMixin, viewsets.GenericViewSet):
-    """
-    One attachment, found by id among those you may see (those of requests
-    you can see, and of assets if you may view assets).
-    """
-
-    serializer_class = serializers.RequestAttachmentSerializer
-    queryset = Attachment.objects.none()  # for the schema; see get_object
-    lookup_value_regex = r"[0-9]+"
-
-    def get_object(self):
-        try:
-            return attachments.attachment_get_visible(self.request.user, self.kwargs["pk"])
-        except Attachment.DoesNotExist:
-            raise Http404 from None
-
-    def perform_destroy(self, attachment):
-        attachments.attachment_delete(attachment=attachment, by=self.request.user)
-
-    @extend_schema(
-        summary="Download an attachment",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
-    )
-    @action(detail=True, methods=["get"])
-    def download(self, request, pk=None):
-        attachment = self.get_object()
-        return attachment_response(attachment)

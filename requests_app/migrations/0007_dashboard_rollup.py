@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# The SQL of requests_app.rollup.dashboard_rollup_rebuild as of this
+# The SQL of requests_app.dashboard.rollup.dashboard_rollup_rebuild as of this
 # migration, copied so that the migration keeps meaning what it meant.
 REBUILD = [
     """

@@ -7,9 +7,10 @@ One error format for every 4xx of the API:
 ``code`` is stable and machine-readable; ``message`` is for people;
 ``fields`` (only for invalid input) maps each field at fault, dotted for
 nested ones, to its messages. The services raise Django's ValidationError
-(and its subclasses PlanLimitReached, FeatureNotInPlan, TransitionRefused);
+(and subclasses such as billing's PlanLimitReached and FeatureNotInPlan);
 they are turned into the same format here, so the API states the same rules
-as the web UI in the same words.
+as the web UI in the same words. A subclass that sets ``status_code`` (403
+for the plan's refusals) is answered with it; nothing here names an app.
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
@@ -19,8 +20,6 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
-
-from tenants.limits import FeatureNotInPlan, PlanLimitReached
 
 INVALID_MESSAGE = "Some fields are not valid."
 
@@ -34,8 +33,9 @@ class RuleRefused(exceptions.APIException):
 
 
 def _from_django_validation_error(error: DjangoValidationError) -> exceptions.APIException:
-    if isinstance(error, PlanLimitReached | FeatureNotInPlan):
-        return RuleRefused(error.messages[0], error.code, status.HTTP_403_FORBIDDEN)
+    status_code = getattr(error, "status_code", None)
+    if status_code is not None:
+        return RuleRefused(error.messages[0], error.code, status_code)
     if hasattr(error, "error_dict"):
         fields = {
             ("non_field_errors" if field == NON_FIELD_ERRORS else field): messages

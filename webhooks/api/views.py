@@ -5,8 +5,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from tenants import limits
-from tenants.plans import Feature
+from billing import limits
+from billing.plans import Feature
 from webhooks import selectors, services
 from webhooks.api import serializers
 from webhooks.models import WebhookDelivery

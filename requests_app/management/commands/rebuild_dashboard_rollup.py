@@ -1,6 +1,6 @@
 from django_tenants.utils import tenant_context
 
-from requests_app.rollup import dashboard_rollup_rebuild
+from requests_app.dashboard.rollup import dashboard_rollup_rebuild
 from tenants.management.base import PerTenantCommand
 
 

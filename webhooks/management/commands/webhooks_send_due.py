@@ -1,7 +1,7 @@
 from django_tenants.utils import tenant_context
 
 from tenants.management.base import PerTenantCommand
-from webhooks.services import deliveries_enqueue_due
+from webhooks.tasks import deliveries_enqueue_due
 
 
 class Command(PerTenantCommand):

@@ -1,0 +1,1 @@
+"""The main domain's REST endpoints: public signup and the platform API."""

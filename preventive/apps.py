@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PreventiveConfig(AppConfig):
+    name = "preventive"
+    verbose_name = "Preventive maintenance"

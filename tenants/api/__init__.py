@@ -1,1 +1,0 @@
-"""The tenants app's REST endpoints: public signup, a tenant's plan and usage, the platform API."""
