@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
+from django.apps import apps
+from django.core import mail
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.test import override_settings
@@ -18,9 +20,15 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 from worker_process import Worker
 
+from accounts.roles import BuiltinRole
 from accounts.services import user_create
+from assets.services import asset_create
+from billing.models import UsageSnapshot
 from outbox.models import OutboundEmail
 from outbox.tasks import email_send, emails_sweep
+from preventive.services import schedule_create
+from requests_app.models import MaintenanceRequest
+from requests_app.services import request_create, request_transition
 from smartmaintenance.celery import app as celery_app
 from smartmaintenance.tasks import PlatformTask, TaskWithoutTenant, TenantTask
 from tenants import jobs
@@ -321,3 +329,77 @@ def test_the_platform_admin_lists_failed_and_overdue_runs(public_client, alpha, 
 
     assert "test.failed" in failed and "test.lost" not in failed and "test.fine" not in failed
     assert "test.lost" in overdue and "test.failed" not in overdue and "test.fine" not in overdue
+
+
+# --- Every periodic job, run twice ---------------------------------------------------------
+
+
+def _state(tenant) -> dict:
+    """Every row of the tenant's schema and its usage snapshots, as comparable values."""
+    state = {"mail": len(mail.outbox)}
+    with tenant_context(tenant):
+        for model in apps.get_models():
+            if model._meta.app_label in TENANT_ONLY_APPS:
+                state[model._meta.label] = sorted(map(repr, model.objects.values()))
+    state["snapshots"] = list(
+        UsageSnapshot.objects.filter(tenant=tenant).values(
+            "day", "users", "assets", "requests_this_month"
+        )
+    )
+    return state
+
+
+TENANT_ONLY_APPS = {"accounts", "attachments", "assets", "requests_app", "preventive", "webhooks"}
+
+
+def test_every_periodic_job_run_twice_changes_nothing_more(
+    make_tenant, make_people, django_capture_on_commit_callbacks
+):
+    celery_app.loader.import_default_modules()
+    tenant = make_tenant("twice", plan="premium", status=Tenant.Status.ACTIVE)
+    now = timezone.now()
+    with tenant_context(tenant):
+        people = make_people(
+            tenant,
+            manager=BuiltinRole.MANAGER,
+            tech=BuiltinRole.TECHNICIAN,
+            ann=BuiltinRole.REQUESTER,
+        )
+        boiler = asset_create(name="Boiler", asset_tag="B-1")
+        schedule_create(
+            asset=boiler,
+            title="Daily look",
+            recurrence="days",
+            starts_on=(now - timedelta(days=3)).date(),
+        )
+        done = request_create(title="Fixed long ago", requester=people["ann"])
+        request_transition(request=done, to_status="triaged", by=people["manager"])
+        request_transition(
+            request=done, to_status="assigned", by=people["manager"], assignee=people["tech"]
+        )
+        request_transition(request=done, to_status="in_progress", by=people["tech"])
+        request_transition(
+            request=done, to_status="resolved", by=people["tech"], now=now - timedelta(days=30)
+        )
+        late = request_create(title="Late", requester=people["ann"])
+        MaintenanceRequest.objects.filter(pk=late.pk).update(due_at=now - timedelta(hours=2))
+
+    def run(job):
+        with django_capture_on_commit_callbacks(execute=True), tenant_context(tenant):
+            result = celery_app.tasks[job.task].apply()
+        assert result.successful(), (job.name, result.result)
+
+    before = _state(tenant)
+    for job in jobs.jobs_registered():
+        run(job)
+        once = _state(tenant)
+        run(job)
+        assert _state(tenant) == once, f"{job.name} run twice changed more"
+
+    after = _state(tenant)
+    assert after != before  # the jobs had work to do
+    with tenant_context(tenant):
+        assert MaintenanceRequest.objects.get(pk=done.pk).status == "closed"
+        assert MaintenanceRequest.objects.filter(title__startswith="Daily look").count() == 4
+    assert after["mail"] > before["mail"]  # the breach was told
+    assert len(after["snapshots"]) == 1
