@@ -7,6 +7,7 @@ so these tests commit what it must see (``committed_tenant``, ``in_own_connectio
 
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -21,7 +22,7 @@ from django_tenants.utils import schema_context, tenant_context
 from worker_process import Worker
 
 from accounts.roles import BuiltinRole
-from accounts.services import user_create
+from accounts.services import roles_provision_defaults, user_create
 from assets.services import asset_create
 from billing.models import UsageSnapshot
 from outbox.models import OutboundEmail
@@ -35,6 +36,7 @@ from tenants import jobs
 from tenants.models import JobRun, Tenant
 from tenants.services import tenant_cancel, tenant_suspend
 from tenants.tasks import periodic_jobs_fan_out
+from tests.conftest import TenantClient
 
 OUTBOX = "outbox.backends.OutboxBackend"
 
@@ -403,3 +405,73 @@ def test_every_periodic_job_run_twice_changes_nothing_more(
         assert MaintenanceRequest.objects.filter(title__startswith="Daily look").count() == 4
     assert after["mail"] > before["mail"]  # the breach was told
     assert len(after["snapshots"]) == 1
+
+
+# --- The broker down ---------------------------------------------------------------------
+
+
+@contextmanager
+def broker_down():
+    """Point the app at a Redis that is not there (nothing listens on port 1), then back."""
+    url = celery_app.conf.broker_url
+
+    def reconnect(to):
+        # Forget the pooled connections (kombu keeps one pool per broker URL).
+        celery_app.conf.broker_url = to
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    reconnect("redis://127.0.0.1:1/0")
+    try:
+        yield
+    finally:
+        reconnect(url)
+
+
+def test_with_the_broker_down_a_web_request_succeeds_and_its_mail_goes_when_it_is_back(
+    committed_tenant, in_own_connection, worker, mail_dir, caplog
+):
+    tenant = committed_tenant("jobsbroker")
+
+    def setup():
+        with tenant_context(tenant):
+            roles = roles_provision_defaults()
+            manager = user_create(
+                email="manager@jobsbroker.example",
+                password=None,
+                roles=[roles[BuiltinRole.MANAGER]],
+            )
+            ann = user_create(
+                email="ann@jobsbroker.example", password=None, roles=[roles[BuiltinRole.REQUESTER]]
+            )
+            return manager, request_create(title="Dripping tap", requester=ann).pk
+
+    manager, request_id = in_own_connection(setup)
+
+    def comment():
+        client = TenantClient(tenant)
+        client.force_login(manager)
+        return client.post(f"/requests/{request_id}/comment/", {"body": "On my way."})
+
+    def outbox():
+        with tenant_context(tenant):
+            return list(OutboundEmail.objects.values_list("to", "status"))
+
+    with broker_down(), override_settings(EMAIL_BACKEND=OUTBOX):
+        response = in_own_connection(comment)
+
+    assert response.status_code == 302
+    assert "E-mail not queued, the task queue is unreachable" in caplog.text
+    assert in_own_connection(outbox) == [(["ann@jobsbroker.example"], "pending")]
+
+    # The broker is back: the periodic sweep sends what waited.
+    def age_and_sweep():
+        with tenant_context(tenant):
+            OutboundEmail.objects.update(created=timezone.now() - timedelta(hours=1))
+            emails_sweep.apply_async()
+
+    running = worker()
+    in_own_connection(age_and_sweep)
+    _wait_for(lambda: len(_sent(mail_dir)) == 1, running)
+    assert "On my way." in _sent(mail_dir)[0]
+    assert in_own_connection(outbox) == [(["ann@jobsbroker.example"], "sent")]
