@@ -39,7 +39,7 @@ run: migrate
 	@echo "  Demo organisation: http://acme.localhost:8000   (see the logins above)"
 	@echo "  Platform admin:    http://localhost:8000/admin/ ($(PLATFORM_ADMIN_EMAIL) / $(PLATFORM_ADMIN_PASSWORD))"
 	@echo
-	$(PY) manage.py runserver 0.0.0.0:8000
+	$(VENV)/bin/honcho start --procfile Procfile
 
 test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -7,6 +7,7 @@ from django_tenants.admin import TenantAdminMixin
 
 from billing import limits
 from billing.limits import Resource
+from billing.models import UsageSnapshot
 from billing.plans import PLANS
 from billing.services import tenant_change_plan
 from tenants import services
@@ -154,3 +155,29 @@ class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Extend trial by 14 days"))
     def extend_trial(self, request, queryset):
         self.apply(request, queryset, services.tenant_extend_trial, days=14)
+
+
+@admin.register(UsageSnapshot)
+class UsageSnapshotAdmin(admin.ModelAdmin):
+    """Each tenant's usage day by day (a daily job takes it): growth against the plan."""
+
+    list_display = (
+        "tenant",
+        "day",
+        "plan",
+        "users",
+        "assets",
+        "requests_this_month",
+        "storage_bytes",
+    )
+    list_filter = ("plan",)
+    search_fields = ("tenant__name", "tenant__subdomain")
+    list_select_related = ("tenant",)
+    date_hierarchy = "day"
+    readonly_fields = [field.name for field in UsageSnapshot._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

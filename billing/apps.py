@@ -7,7 +7,12 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         from billing.plans import Feature, PlanCode
+        from tenants.jobs import job_register_daily
         from tenants.validators import plan_vocabulary_register
 
         # Tenant.plan's choices and the feature names its overrides may use.
         plan_vocabulary_register(plan_choices=PlanCode.choices, feature_names=Feature.values)
+        # Late in each tenant's day: that day's usage, recorded under its date.
+        job_register_daily(
+            "billing.usage_snapshot", task="billing.tasks.usage_snapshot", local_hour=23
+        )

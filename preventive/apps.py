@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class PreventiveConfig(AppConfig):
     name = "preventive"
     verbose_name = "Preventive maintenance"
+
+    def ready(self):
+        from tenants.jobs import job_register_daily
+
+        # Early, in each tenant's own morning: the day's work is there when staff arrive.
+        job_register_daily(
+            "preventive.generate",
+            task="preventive.tasks.preventive_requests_generate",
+            local_hour=6,
+        )

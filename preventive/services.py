@@ -162,6 +162,19 @@ def _occurrence_generate(schedule_pk: int, due_on: date) -> ScheduledOccurrence 
         return occurrence
 
 
+def generation_paused(tenant) -> str | None:
+    """
+    Why no preventive requests are filed in ``tenant`` now ("suspended",
+    "read only"), or None. Nobody there can act on a request; the missed dates
+    are caught up by the first run after the organisation is back.
+    """
+    if tenant.is_suspended:
+        return "suspended"
+    if tenant.is_read_only:
+        return "read only"
+    return None
+
+
 def preventive_requests_generate(now=None) -> GenerationReport:
     """
     For every active schedule of the current tenant whose asset is not

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -10,7 +12,19 @@ class RequestsConfig(AppConfig):
         from attachments import visibility
         from billing.limits import Resource, usage_counter_register
         from requests_app.selectors import request_count_this_month, request_is_visible_to
+        from tenants.jobs import job_register_daily, job_register_every
 
         # A request's files: whoever may see the request.
         visibility.register("request", request_is_visible_to)
         usage_counter_register(Resource.REQUESTS, request_count_this_month)
+        job_register_daily(
+            "requests.close_resolved",
+            task="requests_app.tasks.requests_close_resolved",
+            local_hour=2,
+        )
+        # Breaches are worth knowing within minutes, not the next morning.
+        job_register_every(
+            "requests.sla_breaches",
+            task="requests_app.tasks.requests_notify_sla_breaches",
+            every=timedelta(minutes=15),
+        )

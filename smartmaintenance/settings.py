@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from smartmaintenance import embedded_redis
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -35,6 +37,8 @@ SHARED_APPS = [
     "tenants",
     "billing",
     "djstripe",
+    # In both lists: mail waits in the schema that sent it (outbox/models.py).
+    "outbox",
     # In both lists: content types and permissions must exist per schema
     # because each schema has its own set of models.
     "django.contrib.contenttypes",
@@ -62,6 +66,7 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
+    "outbox",
     "accounts",
     "attachments",
     "assets",
@@ -207,25 +212,46 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- E-mail ------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Web processes store mail in the outbox; the worker sends it through the
+# backend EMAIL_URL names (outbox/backends.py). Tests use Django's locmem.
+EMAIL_DELIVERY_BACKEND = env("EMAIL_DELIVERY_BACKEND", default=EMAIL_BACKEND)  # noqa: F821
+EMAIL_BACKEND = "outbox.backends.OutboxBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"SmartMaintenance <noreply@{BASE_DOMAIN}>")
 
 # --- Celery ------------------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# REDIS_URL when it answers; otherwise (a fresh machine, CI without a Redis) an
+# embedded one under .data/redis. In production (DEBUG off) REDIS_URL is taken
+# as it is: a broker that is down must not be replaced by an empty one.
+REDIS_URL = env("REDIS_URL", default="")
+if not REDIS_URL or (DEBUG and not embedded_redis.answers(REDIS_URL)):
+    REDIS_URL = embedded_redis.ensure_server(BASE_DIR / ".data" / "redis")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # The worker would otherwise load the tenant row for every single task.
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
+# Celery beat sends only platform tasks; what runs in every tenant is sent by
+# the fan-out, at each tenant's own hour (tenants.jobs, docs/jobs.md).
+CELERY_BEAT_SCHEDULE = {
+    # Tops the pool up even when signups have not reached a worker.
+    "spare-schemas-fill": {"task": "tenants.tasks.spare_schemas_fill", "schedule": 60.0},
+    "periodic-jobs-fan-out": {"task": "tenants.tasks.periodic_jobs_fan_out", "schedule": 60.0},
+    "tenants-lifecycle": {"task": "tenants.tasks.tenants_lifecycle", "schedule": 3600.0},
+    "emails-sweep-public": {"task": "outbox.tasks.emails_sweep_public", "schedule": 300.0},
+}
+# Every task of ours is idempotent (a new one that is not sets acks_late=False),
+# so tasks are acknowledged after they ran: when a worker dies mid-task the
+# message goes to another, at once for a lost pool process (reject on worker
+# lost), after the visibility timeout for a lost worker. One message at a time
+# per process, so a crash strands no prefetched ones.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis hands an unacknowledged task to another worker after the visibility
 # timeout (1 h by default); webhook retries wait up to 6 h, so allow longer.
 # Tasks are queued from requests after commit (webhooks, spare schemas): with
 # the broker down, one quick retry rather than kombu's default of seconds of
 # them, for what is queued is also swept up later.
-# For `celery -A smartmaintenance beat`: tops the spare-schema pool up even when
-# signups have not reached a worker (broker down, worker restarted).
-CELERY_BEAT_SCHEDULE = {
-    "spare-schemas-fill": {"task": "tenants.tasks.spare_schemas_fill", "schedule": 60.0},
-}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 8 * 3600,
     "max_retries": 1,

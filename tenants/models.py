@@ -206,3 +206,51 @@ class SpareSchema(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class JobRun(models.Model):
+    """
+    One run of a periodic job in one tenant (see tenants.jobs): claimed once
+    per slot before its task is sent, then marked as the task starts, succeeds
+    or fails, so the platform admin sees what failed and what never ran.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        STARTED = "started", _("Started")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    job = models.CharField(_("job"), max_length=100)
+    tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="job_runs")
+    slot = models.CharField(
+        _("slot"), max_length=20, help_text=_("The local date, or the interval's start (UTC).")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
+    claim = models.UUIDField(
+        _("claim"), editable=False, help_text=_("The fan-out that inserted this run.")
+    )
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    queued = models.DateTimeField(_("queued"), default=timezone.now, db_index=True)
+    started = models.DateTimeField(_("started"), null=True, blank=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        ordering = ["-queued"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "tenant", "slot"], name="job_run_once_per_slot")
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "queued"],
+                name="job_run_unfinished",
+                condition=models.Q(status__in=["queued", "started"]),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.job} {self.slot} ({self.tenant_id}): {self.status}"

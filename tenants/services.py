@@ -17,7 +17,6 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 from tenants.models import DeletedTenant, Domain, Tenant, TenantAuditEntry
 from tenants.provisioning import schema_create, schema_drop
 from tenants.selectors import subdomain_is_held
-from tenants.tasks import spare_schemas_fill_later
 from tenants.validators import validate_subdomain
 
 PLATFORM_NAME = "SmartMaintenance"
@@ -117,9 +116,6 @@ def tenant_create(
         Domain.objects.create(domain=tenant_domain_for(subdomain), tenant=tenant, is_primary=True)
         schema_create(tenant.schema_name)
         audit(tenant, actor=actor, action="create", changes={"plan": plan, "status": status})
-    if settings.TENANT_SPARE_SCHEMAS:
-        # The new tenant may have taken a spare schema: top the pool up once it commits.
-        transaction.on_commit(spare_schemas_fill_later, robust=True)
     return tenant
 
 

@@ -1,8 +1,10 @@
 """Signal receivers of the tenants app (connected in ``TenantsConfig.ready()``)."""
 
+from django.conf import settings
 from django.db import transaction
 
 from tenants import routing
+from tenants.tasks import spare_schemas_fill_later
 
 
 def routing_changed(sender, using, **kwargs):
@@ -20,3 +22,9 @@ def routing_changed(sender, using, **kwargs):
     if connection.in_atomic_block:
         connection.tenant_routing_changed = True
         transaction.on_commit(routing.clear, using=using)
+
+
+def tenant_created(sender, instance, created, **kwargs):
+    """A new tenant may have taken a spare schema: top the pool up once it commits."""
+    if created and settings.TENANT_SPARE_SCHEMAS:
+        transaction.on_commit(spare_schemas_fill_later, robust=True)

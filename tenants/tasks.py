@@ -1,14 +1,19 @@
+"""Platform tasks: they run in the public schema, for every tenant at once."""
+
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
 from kombu.exceptions import OperationalError
 
+from smartmaintenance.tasks import PlatformTask
+from tenants.jobs import jobs_fan_out
 from tenants.provisioning import spares_fill
+from tenants.services import tenants_suspend_expired_trials
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True)
+@shared_task(base=PlatformTask, ignore_result=True)
 def spare_schemas_fill():
     """Top up the pool of spare tenant schemas (see tenants.provisioning)."""
     spares_fill()
@@ -22,3 +27,15 @@ def spare_schemas_fill_later() -> None:
         spare_schemas_fill.apply_async(retry=False)
     except OperationalError as error:
         logger.warning("Spare schemas not topped up, the task queue is unreachable: %s", error)
+
+
+@shared_task(base=PlatformTask, ignore_result=True)
+def periodic_jobs_fan_out():
+    """Send each tenant the periodic jobs now due for it (tenants.jobs)."""
+    jobs_fan_out(app=current_app)
+
+
+@shared_task(base=PlatformTask, ignore_result=True)
+def tenants_lifecycle():
+    """Suspend tenants whose trial and grace period are over (idempotent)."""
+    tenants_suspend_expired_trials()

@@ -12,9 +12,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+from worker_process import test_broker_url
 
 from accounts.services import roles_provision_defaults, user_create
 from billing.services import public_tenant_ensure, tenant_create
+from smartmaintenance.celery import app as celery_app
 from tenants.models import DeletedTenant, Tenant
 from tenants.services import tenant_delete, tenant_update
 
@@ -56,6 +58,17 @@ def _no_spare_schemas():
     top up a pool of spare schemas; the tests of that pool fill their own.
     """
     settings.TENANT_SPARE_SCHEMAS = 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_broker():
+    """
+    Tasks go to a Redis database of the tests' own, emptied first: a worker
+    started by a test (tests/worker_process.py) sees no development messages
+    and none left over from an earlier run.
+    """
+    celery_app.conf.broker_url = test_broker_url(settings.CELERY_BROKER_URL)
+    celery_app.control.purge()
 
 
 @pytest.fixture(scope="session")

@@ -66,3 +66,9 @@ def deliveries_enqueue_due(*, now=None, grace=timedelta(minutes=5)) -> int:
         delivery_enqueue(delivery=delivery)
         count += 1
     return count
+
+
+@app.task(name="webhooks.deliveries_sweep", ignore_result=True)
+def deliveries_sweep() -> None:
+    """The periodic job (tenants.jobs): queue this tenant's overdue deliveries again."""
+    deliveries_enqueue_due()

@@ -1,7 +1,7 @@
 from django_tenants.utils import tenant_context
 
 from billing.limits import FeatureNotInPlan
-from preventive.services import preventive_requests_generate
+from preventive.services import generation_paused, preventive_requests_generate
 from tenants.management.base import PerTenantCommand
 
 
@@ -14,10 +14,7 @@ class Command(PerTenantCommand):
     def handle(self, *args, subdomain=None, **options):
         total = 0
         for tenant in self.tenants(subdomain):
-            if tenant.is_suspended or tenant.is_read_only:
-                # Nobody there can act on a request now; the missed dates are
-                # caught up by the first run after the organisation is back.
-                state = "suspended" if tenant.is_suspended else "read only"
+            if state := generation_paused(tenant):
                 self.stdout.write(f"{tenant.subdomain}: skipped, the organisation is {state}.")
                 continue
             with tenant_context(tenant):
