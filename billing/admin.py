@@ -5,7 +5,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django_tenants.admin import TenantAdminMixin
 
-from billing import limits
+from billing import limits, selectors
+from billing.charts import usage_chart
 from billing.limits import Resource
 from billing.models import UsageSnapshot
 from billing.plans import PLANS
@@ -47,7 +48,7 @@ class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
     )  # fmt: skip
     list_filter = ("status", "plan", "onboarded")
     search_fields = ("name", "subdomain", "schema_name", "billing_email", "contact_name")
-    readonly_fields = ("schema_name", "subdomain", "created", "updated", "usage")
+    readonly_fields = ("schema_name", "subdomain", "created", "updated", "usage", "usage_history")
     inlines = [DomainInline]
     actions = [
         "suspend",
@@ -63,6 +64,7 @@ class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
                 "fields": (
                     "plan",
                     "usage",
+                    "usage_history",
                     "max_users",
                     "max_assets",
                     "max_requests_per_month",
@@ -107,6 +109,10 @@ class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("requests this month"))
     def requests_used(self, tenant):
         return self._usage(tenant, Resource.REQUESTS)
+
+    @admin.display(description=_("usage, last 90 days"))
+    def usage_history(self, tenant):
+        return usage_chart(selectors.usage_history(tenant=tenant, days=90))
 
     @admin.display(description=_("usage"))
     def usage(self, tenant):

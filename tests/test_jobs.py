@@ -8,7 +8,7 @@ so these tests commit what it must see (``committed_tenant``, ``in_own_connectio
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 import pytest
@@ -475,3 +475,24 @@ def test_with_the_broker_down_a_web_request_succeeds_and_its_mail_goes_when_it_i
     _wait_for(lambda: len(_sent(mail_dir)) == 1, running)
     assert "On my way." in _sent(mail_dir)[0]
     assert in_own_connection(outbox) == [(["ann@jobsbroker.example"], "sent")]
+
+
+def test_the_platform_admin_charts_a_tenants_daily_usage(public_client, alpha):
+    with schema_context("public"):
+        admin = user_create(
+            email="ops@platform.example",
+            password="ops-Password-99",
+            is_staff=True,
+            is_superuser=True,
+        )
+        for day, users in ((date(2026, 11, 29), 2), (date(2026, 11, 30), 5)):
+            UsageSnapshot.objects.create(
+                tenant=alpha, day=day, users=users, assets=1, requests_this_month=0,
+                storage_bytes=0, plan="free",
+            )  # fmt: skip
+    public_client.force_login(admin)
+
+    page = public_client.get(f"/admin/tenants/tenant/{alpha.pk}/change/").content.decode()
+
+    assert 'aria-label="Usage from 2026-11-29 to 2026-11-30, up to 5"' in page
+    assert page.count("<polyline") == 3
