@@ -7,7 +7,7 @@ and the audit trail hold for the web UI, the API, admin and commands alike.
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -264,6 +264,10 @@ class UnknownDetails(DetailsRefused, TypeError):
     """
 
 
+def _is_whole(value) -> bool:
+    return not isinstance(value, float) or value.is_integer()
+
+
 def _details_build(request: MaintenanceRequest, details: dict | None):
     model = DETAIL_MODELS.get(request.type)
     if model is None:
@@ -287,6 +291,9 @@ def _details_build(request: MaintenanceRequest, details: dict | None):
             errors[name] = [fields[name].error_messages["null"]]
         elif isinstance(value, dict | list):
             errors[name] = [_("Expected a single value, not a list or an object.")]
+        elif isinstance(fields[name], models.IntegerField) and not _is_whole(value):
+            # The model field would truncate 2.5 to 2 without a word.
+            errors[name] = [_("Enter a whole number.")]
     row = model(request=request, **details)
     try:
         row.full_clean(exclude=["request", *errors])

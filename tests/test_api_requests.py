@@ -174,6 +174,7 @@ def test_technicians_may_not_file(people):
         ({"title": "x", "priority": "whenever"}, {"priority"}),
         ({"title": "x", "type": "electrical", "details": {"voltage": "high"}}, {"details.voltage"}),
         ({"title": "x", "type": "electrical", "details": {"colour": "red"}}, {"details.colour"}),
+        ({"title": "x", "type": "electrical", "details": {"voltage": 2.5}}, {"details.voltage"}),
         (
             {"title": "x", "type": "plumbing", "details": {"leak_severity": "x"}},
             {"details.leak_severity"},

@@ -477,8 +477,9 @@ def test_with_the_broker_down_a_web_request_succeeds_and_its_mail_goes_when_it_i
     assert in_own_connection(outbox) == [(["ann@jobsbroker.example"], "sent")]
 
 
-def test_the_platform_admin_charts_a_tenants_daily_usage(public_client, alpha):
+def test_the_platform_admin_charts_a_tenants_daily_usage(public_client, make_tenant):
     with schema_context("public"):
+        tenant = make_tenant("charted")
         admin = user_create(
             email="ops@platform.example",
             password="ops-Password-99",
@@ -487,12 +488,12 @@ def test_the_platform_admin_charts_a_tenants_daily_usage(public_client, alpha):
         )
         for day, users in ((date(2026, 11, 29), 2), (date(2026, 11, 30), 5)):
             UsageSnapshot.objects.create(
-                tenant=alpha, day=day, users=users, assets=1, requests_this_month=0,
+                tenant=tenant, day=day, users=users, assets=1, requests_this_month=0,
                 storage_bytes=0, plan="free",
             )  # fmt: skip
     public_client.force_login(admin)
 
-    page = public_client.get(f"/admin/tenants/tenant/{alpha.pk}/change/").content.decode()
+    page = public_client.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
 
     assert 'aria-label="Usage from 2026-11-29 to 2026-11-30, up to 5"' in page
     assert page.count("<polyline") == 3

@@ -31,12 +31,15 @@ def test_broker_url(url: str) -> str:
 
 def _database_url() -> str:
     database = connection.settings_dict
-    host = database["HOST"] or "localhost"
-    if host.startswith("/"):
-        host = quote(host, safe="")
+    user = database["USER"]
+    if database.get("PASSWORD"):
+        user += f":{quote(database['PASSWORD'], safe='')}"
+    if database["HOST"].startswith("/"):
+        # The embedded server listens on a Unix socket: its folder goes as a
+        # connection option, which django-environ passes on as it is.
+        return f"postgres://{user}@/{database['NAME']}?host={database['HOST']}"
     port = f":{database['PORT']}" if database["PORT"] else ""
-    password = f":{quote(database['PASSWORD'])}" if database.get("PASSWORD") else ""
-    return f"postgres://{database['USER']}{password}@{host}{port}/{database['NAME']}"
+    return f"postgres://{user}@{database['HOST'] or 'localhost'}{port}/{database['NAME']}"
 
 
 class Worker:
