@@ -28,6 +28,8 @@ from django.db import connection
 from django.db.models.base import ModelState
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from tenants.models import Domain
+
 DEFAULT_SECONDS = 3
 MAX_SECONDS = 5
 
@@ -71,8 +73,6 @@ def tenant_for_hostname(hostname):
     Every call returns a new instance, so a request may change its tenant
     without touching the cached one that other threads are copying.
     """
-    from tenants.models import Domain
-
     entry = _entries.get(hostname)
     if entry is not None and entry[0] > time.monotonic():
         _expiry, tenant, mutable = entry
