@@ -43,11 +43,11 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
+from billing.services import tenant_create  # noqa: E402
 from smartmaintenance.celery import app as celery_app  # noqa: E402
 from tenants import jobs  # noqa: E402
 from tenants.models import JobRun, Tenant  # noqa: E402
 from tenants.provisioning import schema_drop, template_ensure  # noqa: E402
-from tenants.services import tenant_create  # noqa: E402
 
 TARGET_SECONDS = 60
 BENCH_BROKER_DB = 8
