@@ -103,12 +103,19 @@ def _runs_claim(job: PeriodicJob, tenants, now) -> list[tuple[int, str]]:
     ]
 
 
-def jobs_fan_out(*, app, now=None) -> int:
-    """Send every job that is due in every tenant that runs jobs; return how many were sent."""
+def jobs_fan_out(*, app, now=None, tenants=None, jobs=None) -> int:
+    """
+    Send every job that is due in every tenant that runs jobs; return how many
+    were sent. ``tenants`` (a queryset) and ``jobs`` (names) narrow it down.
+    """
     now = now or timezone.now()
-    tenants = list(tenants_running_jobs().only("pk", "schema_name", "timezone"))
+    running = tenants_running_jobs()
+    if tenants is not None:
+        running = running.filter(pk__in=tenants.values("pk"))
+    tenants = list(running.only("pk", "schema_name", "timezone"))
+    selected = [job for job in jobs_registered() if jobs is None or job.name in jobs]
     sent = 0
-    for job in jobs_registered():
+    for job in selected:
         for run_id, schema in _runs_claim(job, tenants, now):
             try:
                 app.send_task(job.task, headers={SCHEMA_HEADER: schema, RUN_HEADER: run_id})

@@ -197,6 +197,16 @@ def test_the_fan_out_sends_each_job_once_per_slot_to_active_tenants_only(
             JobRun.objects.filter(job="test.daily", tenant=tokyo).values_list("slot", flat=True)
         ) == {"2026-03-11"}
 
+        # A fan-out narrowed to some tenants and jobs sends only those.
+        narrowed = _Recorder()
+        jobs.jobs_fan_out(
+            app=narrowed,
+            now=now + timedelta(days=7),
+            tenants=Tenant.objects.filter(pk__in=[tokyo.pk, suspended.pk]),
+            jobs=["test.daily"],
+        )
+        assert narrowed.sent == [(daily_job.task, tokyo.schema_name)]
+
         # The next day's slot opens at 06:00 local time, not before.
         early, on_time = _Recorder(), _Recorder()
         jobs.jobs_fan_out(app=early, now=now + timedelta(hours=23, minutes=59))
