@@ -141,6 +141,20 @@ def job_runs_overdue(runs=None, now=None):
     )
 
 
+# Finished runs are kept this long: interval jobs add about 500 rows a day per
+# tenant, and only recent history (and failures, kept) are worth looking at.
+SUCCEEDED_KEPT = timedelta(days=7)
+
+
+def job_runs_prune(*, now=None) -> int:
+    """Delete succeeded runs older than SUCCEEDED_KEPT; failures stay for the platform admin."""
+    cutoff = (now or timezone.now()) - SUCCEEDED_KEPT
+    deleted, _by_model = JobRun.objects.filter(
+        status=JobRun.Status.SUCCEEDED, queued__lt=cutoff
+    ).delete()
+    return deleted
+
+
 def _run_id(task) -> int | None:
     request = task.request
     return (request.headers or {}).get(RUN_HEADER) or request.get(RUN_HEADER)

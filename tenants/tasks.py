@@ -6,7 +6,7 @@ from celery import current_app, shared_task
 from kombu.exceptions import OperationalError
 
 from smartmaintenance.tasks import PlatformTask
-from tenants.jobs import jobs_fan_out
+from tenants.jobs import job_runs_prune, jobs_fan_out
 from tenants.provisioning import spares_fill
 from tenants.services import tenants_suspend_expired_trials
 
@@ -37,5 +37,6 @@ def periodic_jobs_fan_out():
 
 @shared_task(base=PlatformTask, ignore_result=True)
 def tenants_lifecycle():
-    """Suspend tenants whose trial and grace period are over (idempotent)."""
+    """Suspend tenants whose trial and grace period are over; prune old job runs (idempotent)."""
     tenants_suspend_expired_trials()
+    job_runs_prune()

@@ -507,3 +507,28 @@ def test_the_platform_admin_charts_a_tenants_daily_usage(public_client, make_ten
 
     assert 'aria-label="Usage from 2026-11-29 to 2026-11-30, up to 5"' in page
     assert page.count("<polyline") == 3
+
+
+def test_old_succeeded_runs_are_pruned_and_failures_kept(alpha):
+    with schema_context("public"):
+        now = timezone.now()
+        claim = uuid.uuid4()
+        old = now - timedelta(days=8)
+        JobRun.objects.create(
+            job="old.ok", tenant=alpha, slot="1", claim=claim, queued=old,
+            status=JobRun.Status.SUCCEEDED,
+        )  # fmt: skip
+        JobRun.objects.create(
+            job="old.failed", tenant=alpha, slot="2", claim=claim, queued=old,
+            status=JobRun.Status.FAILED,
+        )  # fmt: skip
+        JobRun.objects.create(
+            job="new.ok", tenant=alpha, slot="3", claim=claim, queued=now,
+            status=JobRun.Status.SUCCEEDED,
+        )  # fmt: skip
+
+        assert jobs.job_runs_prune(now=now) == 1
+        assert set(JobRun.objects.filter(claim=claim).values_list("job", flat=True)) == {
+            "old.failed",
+            "new.ok",
+        }
