@@ -2,7 +2,18 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.forms.renderers import TemplatesSetting
 from django.shortcuts import redirect
+
+
+class SiteFormRenderer(TemplatesSetting):
+    """
+    Renders ``{{ form }}`` with templates/forms/: Bootstrap's classes on every
+    widget, label, help and errors in the same places on every form.
+    """
+
+    form_template_name = "forms/form.html"
+    field_template_name = "forms/field.html"
 
 
 def add_service_error(form, error: ValidationError) -> None:

@@ -52,6 +52,9 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Its templates are what FORM_RENDERER falls back to for the widgets.
+    "django.forms",
+    "django_htmx",
     "rest_framework",
     "drf_spectacular",
     # Swagger UI's files, served as our own static files rather than from a CDN.
@@ -96,6 +99,9 @@ TENANT_ROUTING_CACHE_SECONDS = 3
 # take at once instead of waiting ~100 ms for a copy (tenants/provisioning.py).
 TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)
 
+# Every form renders through templates/forms/: Bootstrap's layout, one place for errors.
+FORM_RENDERER = "smartmaintenance.forms.SiteFormRenderer"
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -113,6 +119,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: views answer a fragment to htmx and a whole page otherwise.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -128,6 +136,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenant_notice",
             ],
+            # The design system's tags, for every template (smartmaintenance/templatetags/ui.py).
+            "libraries": {"ui": "smartmaintenance.templatetags.ui"},
         },
     },
 ]
