@@ -62,16 +62,18 @@ def tenant_change_plan(
     with transaction.atomic():
         subscription = subscription_for_tenant(tenant, lock=True)
         price = get_plan(plan).monthly_price
-        tenant = subscription_update_local(
+        changed = subscription_update_local(
             subscription=subscription, actor=actor, plan=plan, price=price or 0
         )
-        if tenant.plan != plan or any(
-            getattr(tenant, field) != value for field, value in plan_limits(plan).items()
+        if changed.plan != plan or any(
+            getattr(changed, field) != value for field, value in plan_limits(plan).items()
         ):
             # Same plan, limits overridden since: back to the plan's own.
-            tenant = tenant_services.tenant_update(
-                tenant=tenant, actor=actor, action="change_plan", plan=plan, **plan_limits(plan)
+            tenant_services.tenant_update(
+                tenant=changed, actor=actor, action="change_plan", plan=plan, **plan_limits(plan)
             )
+    # Callers hold this object (the connection's tenant, often): bring it up to date.
+    tenant.refresh_from_db()
     return tenant
 
 

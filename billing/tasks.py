@@ -9,6 +9,8 @@ import time
 
 import stripe
 from celery import shared_task
+from django.conf import settings
+from djstripe.models import Invoice
 from kombu.exceptions import OperationalError
 
 from billing.services import usage_snapshot_take
@@ -42,10 +44,23 @@ def stripe_subscription_refresh(subscription_id: str):
     subscription_refetched(as_dict(fetched), fetched_at=int(time.time()))
 
 
-def stripe_subscription_refresh_later(subscription_id: str) -> None:
-    """Queue the re-fetch; for ``transaction.on_commit`` after a webhook."""
+@shared_task(
+    base=PlatformTask, ignore_result=True, autoretry_for=(stripe.APIConnectionError,), max_retries=5
+)
+def stripe_invoice_sync(invoice_id: str):
+    """Bring an invoice into dj-stripe's tables, which the plan page lists."""
+    fetched = client().v1.invoices.retrieve(invoice_id)
+    Invoice.sync_from_stripe_data(as_dict(fetched), api_key=settings.STRIPE_SECRET_KEY)
+
+
+def stripe_refresh_later(*, subscription_ids=(), invoice_ids=()) -> None:
+    """Queue the re-fetches a webhook asked for; for ``transaction.on_commit``."""
     try:
-        stripe_subscription_refresh.apply_async((subscription_id,), retry=False)
+        for subscription_id in subscription_ids:
+            stripe_subscription_refresh.apply_async((subscription_id,), retry=False)
+        for invoice_id in invoice_ids:
+            stripe_invoice_sync.apply_async((invoice_id,), retry=False)
     except OperationalError as error:
-        # Stripe's own subscription events carry the same state: nothing is lost.
-        logger.warning("Subscription %s not re-fetched, no broker: %s", subscription_id, error)
+        # Stripe's own subscription events carry the same state, and dj-stripe
+        # can sync invoices again (djstripe_sync_models): nothing is lost for good.
+        logger.warning("Stripe objects not re-fetched, no broker: %s", error)

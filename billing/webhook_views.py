@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing.tasks import stripe_subscription_refresh_later
+from billing.tasks import stripe_refresh_later
 from billing.webhooks import SignatureInvalid, event_receive, event_verify
 
 
@@ -24,12 +24,8 @@ def stripe_webhook(request):
             status=400,
         )
     record, refetch = event_receive(event)
-    for subscription_id in refetch:
-        transaction.on_commit(
-            lambda subscription_id=subscription_id: stripe_subscription_refresh_later(
-                subscription_id
-            )
-        )
+    if refetch:
+        transaction.on_commit(lambda: stripe_refresh_later(**refetch))
     return JsonResponse(
         {
             "received": event["id"],

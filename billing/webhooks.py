@@ -82,11 +82,11 @@ def _subscription_by_customer(customer_id: str):
     )
 
 
-def event_receive(event: dict) -> tuple[StripeEvent | None, list[str]]:
+def event_receive(event: dict) -> tuple[StripeEvent | None, dict]:
     """
     Record and apply a verified event. Returns the record (None for a
-    redelivery, which changes nothing) and the Stripe subscription ids to
-    re-fetch once the transaction commits.
+    redelivery, which changes nothing) and what to fetch from Stripe once the
+    transaction commits: ``{"subscription_ids": [...], "invoice_ids": [...]}``.
     """
     with schema_context(get_public_schema_name()):
         try:
@@ -101,11 +101,11 @@ def event_receive(event: dict) -> tuple[StripeEvent | None, list[str]]:
                 refetch = _apply(record, event)
                 record.save(update_fields=["tenant", "outcome"])
         except IntegrityError:
-            return None, []
+            return None, {}
     return record, refetch
 
 
-def _apply(record: StripeEvent, event: dict) -> list[str]:
+def _apply(record: StripeEvent, event: dict) -> dict:
     obj = (event.get("data") or {}).get("object") or {}
     kind = event["type"]
     subscription = _subscription_by_customer(customer_of(obj))
@@ -113,7 +113,7 @@ def _apply(record: StripeEvent, event: dict) -> list[str]:
         subscription = _link_checkout_customer(obj)
     if subscription is None:
         record.outcome = "unknown customer: nothing changed"
-        return []
+        return {}
     record.tenant = subscription.tenant
     if kind in SUBSCRIPTION_EVENTS:
         applied = subscription_apply_stripe(
@@ -123,21 +123,26 @@ def _apply(record: StripeEvent, event: dict) -> list[str]:
             event_id=event["id"],
         )
         record.outcome = "applied" if applied else "older than the state held: ignored"
-        return []
+        return {}
     if kind == "customer.subscription.trial_will_end":
         _notice_trial_ending(subscription, obj)
         record.outcome = "trial ending: admins told"
-        return []
+        return {}
     if kind == "checkout.session.completed":
         record.outcome = "checkout completed"
-        return [obj["subscription"]] if isinstance(obj.get("subscription"), str) else []
+        subscription_id = obj.get("subscription")
+        return {"subscription_ids": [subscription_id] if isinstance(subscription_id, str) else []}
     if kind in INVOICE_EVENTS:
         if kind == "invoice.payment_action_required":
             _notice_action_required(subscription, obj)
         record.outcome = "subscription re-fetched"
-        return [_subscription_of_invoice(obj)] if _subscription_of_invoice(obj) else []
+        subscription_id = _subscription_of_invoice(obj)
+        return {
+            "subscription_ids": [subscription_id] if subscription_id else [],
+            "invoice_ids": [obj["id"]] if obj.get("id") else [],
+        }
     record.outcome = "not handled"
-    return []
+    return {}
 
 
 def _link_checkout_customer(session: dict):
