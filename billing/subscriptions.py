@@ -50,9 +50,9 @@ def grace_end(subscription: TenantSubscription):
 def subscription_for_tenant(tenant: Tenant, *, lock=False) -> TenantSubscription:
     """The tenant's subscription row, made from the tenant's fields if it has none yet."""
     with schema_context(get_public_schema_name()):
-        rows = (
-            TenantSubscription.objects.select_for_update() if lock else TenantSubscription.objects
-        )
+        rows = TenantSubscription.objects.order_by("pk")
+        if lock:
+            rows = rows.select_for_update()
         subscription = rows.filter(tenant=tenant).first()
         if subscription is None:
             subscription, _created = TenantSubscription.objects.get_or_create(
@@ -78,6 +78,9 @@ def subscription_defaults(tenant: Tenant) -> dict:
 
 def _tenant_values(subscription: TenantSubscription, tenant: Tenant, now) -> dict:
     """The tenant fields ``subscription`` calls for (those that differ from now)."""
+    if subscription.stripe_subscription_id and subscription.status == Status.INCOMPLETE:
+        # The first payment is not through yet: nothing changes until it is.
+        return {}
     values = {}
     if subscription.plan != tenant.plan:
         values.update(plan=subscription.plan, **plan_limits(subscription.plan))
@@ -115,7 +118,6 @@ def _tenant_values(subscription: TenantSubscription, tenant: Tenant, now) -> dic
             suspension_reason="",
             subscription_expires=subscription.cancelled_at or now,
         )
-    # INCOMPLETE: the first payment is not through yet; nothing changes.
     return {field: value for field, value in values.items() if getattr(tenant, field) != value}
 
 

@@ -75,9 +75,10 @@ def _subscription_by_customer(customer_id: str):
     if not customer_id:
         return None
     return (
-        TenantSubscription.objects.select_for_update()
+        TenantSubscription.objects.select_for_update(of=("self",))
         .select_related("tenant")
         .filter(stripe_customer_id=customer_id)
+        .order_by("pk")
         .first()
     )
 
@@ -88,9 +89,11 @@ def event_receive(event: dict) -> tuple[StripeEvent | None, dict]:
     redelivery, which changes nothing) and what to fetch from Stripe once the
     transaction commits: ``{"subscription_ids": [...], "invoice_ids": [...]}``.
     """
-    with schema_context(get_public_schema_name()):
+    with schema_context(get_public_schema_name()), transaction.atomic():
         try:
             with transaction.atomic():
+                # A concurrent delivery of the same id waits here until the
+                # first commits, then fails: the unique constraint decides.
                 record = StripeEvent.objects.create(
                     event_id=event["id"],
                     type=event["type"],
@@ -98,10 +101,10 @@ def event_receive(event: dict) -> tuple[StripeEvent | None, dict]:
                     livemode=bool(event.get("livemode")),
                     data=event.get("data") or {},
                 )
-                refetch = _apply(record, event)
-                record.save(update_fields=["tenant", "outcome"])
         except IntegrityError:
             return None, {}
+        refetch = _apply(record, event)
+        record.save(update_fields=["tenant", "outcome"])
     return record, refetch
 
 
@@ -155,9 +158,10 @@ def _link_checkout_customer(session: dict):
     if not reference.isdigit() or not customer:
         return None
     subscription = (
-        TenantSubscription.objects.select_for_update()
+        TenantSubscription.objects.select_for_update(of=("self",))
         .select_related("tenant")
         .filter(tenant_id=int(reference), stripe_customer_id="")
+        .order_by("pk")
         .first()
     )
     if subscription is not None:

@@ -15,6 +15,7 @@ import responses
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django_tenants.utils import get_public_schema_name, schema_context
+from responses import matchers
 
 from accounts.services import user_create
 from billing import services
@@ -118,8 +119,13 @@ def test_billing_sync_plans_creates_then_leaves_alone(settings):
     for plan in ("basic", "premium"):
         for cycle in ("monthly", "annual"):
             responses.get(
-                f"{fake.API}/prices?lookup_keys[]={plan}_{cycle}&limit=1",
+                f"{fake.API}/prices",
                 json={"object": "list", "data": [fake.price(plan, cycle)], "has_more": False},
+                match=[
+                    matchers.query_param_matcher(
+                        {"lookup_keys[0]": f"{plan}_{cycle}", "limit": "1"}
+                    )
+                ],
             )
     out = StringIO()
     call_command("billing_sync_plans", stdout=out)
