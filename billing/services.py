@@ -96,8 +96,9 @@ def _apply_response(tenant: Tenant, stripe_subscription) -> TenantSubscription:
             subscription=subscription,
             stripe_subscription=as_dict(stripe_subscription),
             event_created=int(time.time()),
-            # Sorts after any event id of the same second: Stripe's answer is current.
-            event_id="~api",
+            # Sorts after any event id of the same second ("~" > "e"), and after
+            # an earlier answer in that second: Stripe's answer is current.
+            event_id=f"~api-{time.time_ns():020d}",
         )
     return subscription_for_tenant(tenant)
 

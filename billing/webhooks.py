@@ -209,5 +209,5 @@ def subscription_refetched(stripe_subscription: dict, *, fetched_at: int) -> boo
             subscription=subscription,
             stripe_subscription=stripe_subscription,
             event_created=fetched_at,
-            event_id="~fetched",
+            event_id=f"~fetched-{time.time_ns():020d}",
         )

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from conftest import TenantClient
 from django.core import mail
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from accounts.roles import BuiltinRole
 from billing.models import TenantSubscription
@@ -99,7 +99,8 @@ def _status(tenant):
 
 
 def test_the_lifecycle_in_order_with_dunning(alpha, public_client, make_people):
-    people = make_people(alpha, ada=BuiltinRole.ADMIN, tom=BuiltinRole.TECHNICIAN)
+    with tenant_context(alpha):  # public_client put the connection in the public schema
+        people = make_people(alpha, ada=BuiltinRole.ADMIN, tom=BuiltinRole.TECHNICIAN)
     with schema_context(get_public_schema_name()):
         Tenant.objects.filter(pk=alpha.pk).update(billing_email="accounts@alpha.example")
     _link(alpha, "cus_alpha")
