@@ -11,6 +11,7 @@ from billing.limits import Resource
 from billing.models import UsageSnapshot
 from billing.plans import PLANS
 from billing.services import tenant_change_plan
+from billing.subscription_admin import StripeEventAdmin, TenantSubscriptionAdmin
 from tenants import services
 from tenants.models import Domain, Tenant
 
@@ -187,3 +188,7 @@ class UsageSnapshotAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# Registered in billing.subscription_admin, imported for admin autodiscovery.
+__all__ = ["StripeEventAdmin", "TenantSubscriptionAdmin"]

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -7,7 +9,7 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         from billing.plans import Feature, PlanCode
-        from tenants.jobs import job_register_daily
+        from tenants.jobs import job_register_daily, job_register_every
         from tenants.validators import plan_vocabulary_register
 
         # Tenant.plan's choices and the feature names its overrides may use.
@@ -15,4 +17,8 @@ class BillingConfig(AppConfig):
         # Late in each tenant's day: that day's usage, recorded under its date.
         job_register_daily(
             "billing.usage_snapshot", task="billing.tasks.usage_snapshot", local_hour=23
+        )
+        # Dunning: a past-due tenant is suspended within the hour its grace ends.
+        job_register_every(
+            "billing.dunning", task="billing.tasks.dunning", every=timedelta(hours=1)
         )

@@ -97,6 +97,15 @@ PLANS = {
 }
 
 
+# Plans sold through Stripe: those with a price (free is free, enterprise per contract).
+PAID_PLAN_CODES = [
+    code for code, plan in PLANS.items() if plan.monthly_price and plan.monthly_price > 0
+]
+
+# An annual subscription costs ten months.
+ANNUAL_MONTHS = 10
+
+
 def get_plan(code: str) -> Plan:
     return PLANS[PlanCode(code)]
 

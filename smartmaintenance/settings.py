@@ -277,6 +277,21 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 
+# --- Billing (docs/billing.md) --------------------------------------------------
+# Without a secret key billing is "not configured": the plan page shows the plan
+# and platform admins set plans in Django admin; nothing calls Stripe.
+STRIPE_SECRET_KEY = STRIPE_LIVE_SECRET_KEY if STRIPE_LIVE_MODE else STRIPE_TEST_SECRET_KEY
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+# Every signing secret of our webhook endpoint(s) that is valid now: during a
+# rotation both the old and the new one, comma-separated.
+STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=[])
+# How old (or how far ahead) a webhook's signed timestamp may be, in seconds.
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+# Days a past-due tenant keeps working before it is suspended.
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+# The Stripe dashboard, for links from Django admin to customers and subscriptions.
+STRIPE_DASHBOARD_URL = "https://dashboard.stripe.com/" + ("" if STRIPE_LIVE_MODE else "test/")
+
 # --- REST framework ----------------------------------------------------------
 # The REST API (docs/api.md). What every endpoint shares is in smartmaintenance/api/;
 # the plan gate and the per-plan throttle are billing's (billing/api/).

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
+from billing.webhook_views import stripe_webhook
 from main_site.api.signup import SignupAPIView
 from main_site.views import SignupView, subdomain_availability
 from smartmaintenance.api.exceptions import api_not_found
@@ -17,6 +18,7 @@ urlpatterns = [
     path("signup/availability/", subdomain_availability, name="signup-availability"),
     path("api/signup/", SignupAPIView.as_view(), name="api-signup"),
     path("api/v1/platform/", include(("main_site.api.platform", "platform-api"))),
+    path("billing/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
     re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
 ]

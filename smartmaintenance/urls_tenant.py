@@ -13,6 +13,7 @@ urlpatterns = [
     path("requests/", include("requests_app.urls")),
     path("api/", include("smartmaintenance.urls_api")),
     path("settings/webhooks/", include("webhooks.urls")),
+    path("settings/billing/", include("billing.urls")),
     # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
     path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
 ]

@@ -26,6 +26,8 @@ from tenants.models import Domain
 
 # Logging in and out still works on a read-only account.
 READ_ONLY_EXEMPT_PATHS = frozenset({"/accounts/login/", "/accounts/logout/"})
+# Choosing a plan is how a read-only account becomes writable again.
+READ_ONLY_EXEMPT_PREFIXES = ("/settings/billing/",)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -133,4 +135,8 @@ class TenantReadOnlyMiddleware(MiddlewareMixin):
     @staticmethod
     def allowed_when_read_only(request):
         safe = request.method in ("GET", "HEAD", "OPTIONS")
-        return safe or request.path in READ_ONLY_EXEMPT_PATHS
+        return (
+            safe
+            or request.path in READ_ONLY_EXEMPT_PATHS
+            or request.path.startswith(READ_ONLY_EXEMPT_PREFIXES)
+        )

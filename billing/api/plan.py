@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import limits
+from billing.api.subscription import SubscriptionSerializer
 
 
 class PlanSerializer(serializers.Serializer):
@@ -19,6 +20,7 @@ class PlanSerializer(serializers.Serializer):
     features = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
     api_rate = serializers.SerializerMethodField(help_text='Per API key, e.g. "600/min".')
+    subscription = SubscriptionSerializer(read_only=True, allow_null=True)
 
     def get_features(self, tenant) -> list[str]:
         return limits.features_enabled(tenant)

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing import limits
+from billing.api.subscription import PlatformSubscriptionSerializer
 from billing.plans import Feature, PlanCode
 from tenants.models import Tenant
 from tenants.validators import validate_feature_overrides
@@ -63,9 +64,10 @@ class TenantDetailSerializer(TenantSerializer):
     """One tenant, with its usage against its limits."""
 
     usage = serializers.SerializerMethodField()
+    subscription = PlatformSubscriptionSerializer(read_only=True, allow_null=True)
 
     class Meta(TenantSerializer.Meta):
-        fields = [*TenantSerializer.Meta.fields, "usage"]
+        fields = [*TenantSerializer.Meta.fields, "usage", "subscription"]
         read_only_fields = fields
 
     @extend_schema_field(USAGE_SCHEMA)
