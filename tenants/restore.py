@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import serializers
 from django.core.exceptions import ValidationError
@@ -52,10 +53,6 @@ RESTORED_TENANT_FIELDS = [
     "onboarded",
 ]
 DATE_FIELDS = ["trial_ends", "subscription_expires"]
-
-# What a tenant made from the template holds before anyone uses it: a target
-# with rows in any other exported table is not empty.
-TEMPLATE_MODELS = {"auth.group", "auth.permission"}
 
 
 class RestoreError(ValidationError):
@@ -179,24 +176,23 @@ def _new_tenant(tenant_row: dict, manifest: dict, subdomain: str | None, actor: 
 
 
 def _require_empty(tenant: Tenant) -> None:
+    """
+    Refuse a tenant that is in use: one with users or uploaded files. A
+    fresh tenant has neither (its roles, counters and such come with the
+    template and are replaced by the export's); everything an organisation
+    enters is entered by its people, its uploads aside.
+    """
     if tenant.is_public:
         raise RestoreError("The platform's own tenant cannot be restored into.", code="public")
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
     with tenant_context(tenant):
-        tables = set(connection.introspection.table_names())
-        exported, _excluded = export_models()
-        used = [
-            model._meta.label_lower
-            for model in exported
-            if model._meta.label_lower not in TEMPLATE_MODELS
-            and model._meta.db_table in tables
-            and model._base_manager.exists()
-        ]
-        has_files = any(default_storage.listdir("")) if default_storage.exists("") else False
-    if used or has_files:
+        has_users = user_model._base_manager.exists()
+        has_files = default_storage.exists("") and any(default_storage.listdir(""))
+    if has_users or has_files:
         raise RestoreError(
-            "%(name)s is not empty (%(what)s); restore into a new tenant instead.",
+            "%(name)s is not empty (it has %(what)s); restore into a new tenant instead.",
             code="not_empty",
-            params={"name": tenant.name, "what": ", ".join(used) or "uploaded files"},
+            params={"name": tenant.name, "what": "users" if has_users else "uploaded files"},
         )
 
 
@@ -224,7 +220,8 @@ def _load_rows(archive: zipfile.ZipFile, manifest: dict) -> dict:
     roles, say) is filled in once every file is loaded, as loaddata does.
     """
     counts, deferred = {}, []
-    for label, entry in manifest["models"].items():
+    for label in _dependency_order(list(manifest["models"])):
+        entry = manifest["models"][label]
         model = apps.get_model(label)
         redacted = redacted_fields(model)
         count = 0
@@ -240,6 +237,29 @@ def _load_rows(archive: zipfile.ZipFile, manifest: dict) -> dict:
     for restored in deferred:
         restored.save_deferred_fields()
     return counts
+
+
+def _dependency_order(labels: list[str]) -> list[str]:
+    """
+    ``labels`` with each model after the models its foreign keys point to
+    (some constraints are not deferrable); a cycle keeps the given order.
+    """
+    remaining, ordered = list(labels), []
+    while remaining:
+        for label in remaining:
+            model = apps.get_model(label)
+            targets = {
+                f.related_model._meta.label_lower
+                for f in model._meta.concrete_fields
+                if f.is_relation and f.related_model is not model
+            }
+            if not targets & (set(remaining) - {label}):
+                break
+        else:
+            label = remaining[0]
+        remaining.remove(label)
+        ordered.append(label)
+    return ordered
 
 
 def _fill_redacted(obj, redacted: list[str]) -> None:

@@ -76,6 +76,8 @@ def _keep_the_test_connection():
 @pytest.fixture
 def _own_media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # django-tenants' storage caches the folder until this one changes.
+    settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 
 
 @pytest.fixture

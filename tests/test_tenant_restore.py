@@ -34,6 +34,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _own_media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # django-tenants' storage caches the folder until this one changes.
+    settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 
 
 def _files(tenant) -> dict:

@@ -60,3 +60,5 @@ def attacks(request):
 def _own_media(settings, tmp_path):
     """A MEDIA_ROOT of the test's own: the seeded uploads land nowhere else."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # django-tenants' storage caches the folder until this one changes.
+    settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"

@@ -82,10 +82,11 @@ def test_session_and_csrf_cookies_are_host_only_and_the_session_row_stays_home(a
 @pytest.fixture
 def alpha_admin(alpha, api_for):
     api_for(alpha)  # the plan with API access
-    roles = roles_provision_defaults()
-    return user_create(
-        email="session@alpha.example", password=None, roles=[roles[BuiltinRole.ADMIN]]
-    )
+    with tenant_context(alpha):
+        roles = roles_provision_defaults()
+        return user_create(
+            email="session@alpha.example", password=None, roles=[roles[BuiltinRole.ADMIN]]
+        )
 
 
 def test_a_session_authenticated_api_write_needs_the_csrf_token(alpha, alpha_admin):
