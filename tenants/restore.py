@@ -101,6 +101,7 @@ def tenant_restore(
                 _check(manifest, rows)
                 files = _write_media(archive, media)
             with schema_context(get_public_schema_name()):
+                _restore_logo(archive, manifest, tenant)
                 audit(
                     tenant,
                     actor=actor,
@@ -173,6 +174,14 @@ def _new_tenant(tenant_row: dict, manifest: dict, subdomain: str | None, actor: 
             tenant.trial_ends = trial_ends
             tenant.save(update_fields=["trial_ends"])
     return tenant
+
+
+def _restore_logo(archive: zipfile.ZipFile, manifest: dict, tenant: Tenant) -> None:
+    """The logo, uploaded through the public site, back into the public storage."""
+    member = manifest.get("logo")
+    if not member or member not in archive.namelist():
+        return
+    tenant.logo.save(PurePosixPath(member).name, ContentFile(archive.read(member)), save=True)
 
 
 def _require_empty(tenant: Tenant) -> None:
