@@ -373,4 +373,7 @@ WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
 # Seconds to connect and to wait for the answer: a slow receiver must not hold a worker.
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+# Certificate authorities trusted for receivers (a PEM file); empty means certifi's.
+# The sender ignores REQUESTS_CA_BUNDLE and proxies from the environment.
+WEBHOOKS_CA_BUNDLE = env("WEBHOOKS_CA_BUNDLE", default="")
 # --- end of outgoing webhooks

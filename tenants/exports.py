@@ -15,6 +15,7 @@ a secret are left out, and the manifest lists what was left out and why.
 
 import csv
 import errno
+import hashlib
 import io
 import json
 import os
@@ -144,6 +145,9 @@ def tenant_export(*, tenant: Tenant, path) -> Path:
             logo = _write_logo(archive, tenant)
             with tenant_context(tenant), _snapshot():
                 model_entries, excluded = _write_models(archive)
+                # What a restore checks itself against (tenants.restore).
+                for label, checksum in table_checksums().items():
+                    model_entries[label]["sha256"] = checksum["sha256"]
                 media_count = _write_media(archive)
             _write_json(archive, "tenant.json", tenant_row)
             manifest = {
@@ -300,13 +304,7 @@ class _StreamingSerializer(PythonSerializer):
 def _write_model(archive: "_Archive", model: type[models.Model]) -> int:
     """Write ``model``'s rows as JSON and CSV; return how many there were."""
     opts = model._meta
-    redacted = set(redacted_fields(model))
-    local = [f.name for f in opts.local_fields if f.serialize and f.name not in redacted]
-    many = [
-        f.name
-        for f in opts.local_many_to_many
-        if f.serialize and f.remote_field.through._meta.auto_created and f.name not in redacted
-    ]
+    local, many = _serialized_fields(model)
     columns = [*local, *many]
     queryset = _export_queryset(model, local, many)
 
@@ -350,6 +348,60 @@ def _write_model(archive: "_Archive", model: type[models.Model]) -> int:
             csv_text.flush()
             csv_text.detach()
     return count
+
+
+def table_checksums() -> dict[str, dict]:
+    """
+    Per exported model of the current schema: its row count and a SHA-256
+    over its rows as the export writes them (redacted fields left out,
+    references by natural key, times as the JSON has them). Equal before an
+    export and after its restore: docs/recovery.md.
+    """
+    tables = set(connection.introspection.table_names())
+    exported, _excluded = export_models()
+    checksums = {}
+    for model in exported:
+        if model._meta.db_table not in tables:
+            continue
+        digest, count = hashlib.sha256(), 0
+
+        def on_object(dump, digest=digest):
+            nonlocal count
+            count += 1
+            digest.update(_canonical(dump).encode())
+
+        local, many = _serialized_fields(model)
+        _StreamingSerializer(on_object).serialize(
+            _export_queryset(model, local, many).iterator(chunk_size=CHUNK_SIZE),
+            fields=[*local, *many],
+            use_natural_foreign_keys=True,
+        )
+        checksums[model._meta.label_lower] = {"rows": count, "sha256": digest.hexdigest()}
+    return checksums
+
+
+def _canonical(dump: dict) -> str:
+    # Many-to-many lists come in no set order; everything else is by pk.
+    fields = {
+        name: sorted(value, key=_dumps) if isinstance(value, list) else value
+        for name, value in dump["fields"].items()
+    }
+    return json.dumps(
+        {"pk": dump.get("pk"), "fields": fields}, cls=DjangoJSONEncoder, sort_keys=True
+    )
+
+
+def _serialized_fields(model) -> tuple[list[str], list[str]]:
+    """The local and many-to-many fields an export writes for ``model``."""
+    opts = model._meta
+    redacted = set(redacted_fields(model))
+    local = [f.name for f in opts.local_fields if f.serialize and f.name not in redacted]
+    many = [
+        f.name
+        for f in opts.local_many_to_many
+        if f.serialize and f.remote_field.through._meta.auto_created and f.name not in redacted
+    ]
+    return local, many
 
 
 def _export_queryset(model, local, many):

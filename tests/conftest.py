@@ -269,3 +269,39 @@ def api_for(db):
         return APIClient(tenant, raw_key), user, key
 
     return make
+
+
+# --- DNS ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """
+    ``resolver.answer(name, "203.0.113.5", ...)`` makes ``socket.getaddrinfo``
+    answer ``name`` with those addresses, one per call (the last one repeats),
+    as a DNS server that changes its answer would; other names go to the real
+    resolver. ``resolver.calls`` lists the names asked for, in order.
+    """
+    import socket
+
+    real = socket.getaddrinfo
+
+    class Resolver:
+        def __init__(self):
+            self.answers, self.calls = {}, []
+
+        def answer(self, name, *addresses):
+            self.answers[name] = list(addresses)
+
+        def getaddrinfo(self, host, port, *args, **kwargs):
+            if host not in self.answers:
+                return real(host, port, *args, **kwargs)
+            self.calls.append(host)
+            queue = self.answers[host]
+            address = queue.pop(0) if len(queue) > 1 else queue[0]
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    fake = Resolver()
+    monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
+    return fake

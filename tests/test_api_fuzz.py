@@ -1,8 +1,17 @@
 """
-Schemathesis fuzzes every operation of the tenant API's OpenAPI schema, in
-process, against the ``alpha`` tenant with an admin's read-write key: no
-answer may be a server error, and every answer must match the schema
-(status code, content type, body, headers).
+Schemathesis fuzzes the APIs' OpenAPI schemas in process: no answer may be a
+server error, and every answer must match the schema (status code, content
+type, body, headers).
+
+- The tenant API, against ``alpha`` seeded with one object of every kind
+  (tests/security/attack_world.py) and an admin's read-write key. Path
+  parameters name the seeded objects, so operations on one object reach
+  their serializers and services instead of answering 404; bodies and query
+  strings are fuzzed.
+- The same schema statefully: schemathesis chains operations by the links it
+  infers (a created object's id fed to the operations that take one).
+- The public API (``/api/signup/``, ``/api/v1/platform/``) on the main
+  domain, with a platform admin's key.
 
 Two of its checks judge the input rather than the answer, and are left out:
 "positive data acceptance" expects any schema-valid input to succeed, but a
@@ -10,48 +19,82 @@ schema cannot say that ``asset=0`` names no asset (a 400 naming the field is
 right); "negative data rejection" expects lenient parsing to refuse, e.g.
 ``page_size=null``, which DRF reads as the default page size.
 
-The schema is the one drf-spectacular serves at /api/v1/schema/, generated
-here without a request so the test collects one case per operation.
+The schemas are the ones drf-spectacular serves at /api/v1/schema/,
+generated here without a request so the test collects one case per operation.
 """
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+from security.attack_world import fill, seed
 
+from accounts.api_keys import api_key_create
+from accounts.models import APIKey
+from accounts.services import user_create
 from tenants.services import tenant_update
 
 # Enough to try each field with bad and good values on every operation while
 # keeping the suite fast: about 70 operations.
 EXAMPLES_PER_OPERATION = 12
+STATEFUL_SCENARIOS = 25
+EXCLUDED_CHECKS = [positive_data_acceptance, negative_data_rejection]
 
 document = SchemaGenerator(urlconf="smartmaintenance.urls_tenant").get_schema(public=True)
 schema = schemathesis.openapi.from_dict(document)
 schema.app = get_wsgi_application()
 
+public_document = SchemaGenerator(urlconf="smartmaintenance.urls_public").get_schema(public=True)
+public_schema = schemathesis.openapi.from_dict(public_document)
+public_schema.app = schema.app
+
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+
 
 @pytest.fixture
-def fuzz_target(alpha, api_for):
+def _keep_the_test_connection():
     # As Django's test client does: a request must not close the connection
     # that holds the test's transaction.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def _own_media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    # django-tenants' storage caches the folder until this one changes.
+    settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+
+
+@pytest.fixture
+def fuzz_target(alpha, api_for, _keep_the_test_connection, _own_media):
     client, _admin, _key = api_for(alpha)
     # The fuzzer must not spend its cases on 429s.
     with schema_context(get_public_schema_name()):
         tenant_update(tenant=alpha, actor="test", settings={"api_requests_per_minute": 100_000})
-    yield {
-        "base_url": f"http://{alpha.get_primary_domain().domain}",
-        "headers": {"Authorization": client.defaults["HTTP_AUTHORIZATION"]},
-        "excluded_checks": [positive_data_acceptance, negative_data_rejection],
+    with tenant_context(alpha):
+        ids = seed(alpha)
+    return {
+        "ids": ids,
+        "call": {
+            "base_url": f"http://{alpha.get_primary_domain().domain}",
+            "headers": {"Authorization": client.defaults["HTTP_AUTHORIZATION"]},
+        },
     }
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 def test_the_schema_documents_every_endpoint_with_errors():
@@ -68,11 +111,62 @@ def test_the_schema_documents_every_endpoint_with_errors():
 
 
 @schema.parametrize()
-@settings(
-    max_examples=EXAMPLES_PER_OPERATION,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
+@FUZZ_SETTINGS
 def test_api_operation(case, fuzz_target):
-    case.call_and_validate(**fuzz_target)
+    if case.path_parameters:
+        # Every path parameter names a seeded object (its collection's), so
+        # the operation reaches the object instead of answering 404.
+        filled = fill(case.operation.path, fuzz_target["ids"]).strip("/").split("/")
+        template = case.operation.path.strip("/").split("/")
+        case.path_parameters = {
+            segment[1:-1]: value
+            for segment, value in zip(template, filled, strict=True)
+            if segment.startswith("{")
+        }
+    case.call_and_validate(**fuzz_target["call"], excluded_checks=EXCLUDED_CHECKS)
+
+
+def test_api_statefully(fuzz_target):
+    """Chains of operations, each fed what an earlier one answered (ids of created objects)."""
+    call = fuzz_target["call"]
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return call
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, excluded_checks=EXCLUDED_CHECKS)
+
+    assert Workflow.bundles, "schemathesis found no links between the operations"
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )
+
+
+@pytest.fixture
+def platform_target(public_tenant, _keep_the_test_connection, _own_media):
+    with schema_context(get_public_schema_name()):
+        admin = user_create(
+            email="fuzz@platform.example", password=None, is_staff=True, is_superuser=True
+        )
+        _key, raw_key = api_key_create(
+            by=admin, user=admin, name="fuzz", access=APIKey.Access.READ_WRITE
+        )
+    return {
+        "base_url": f"http://{django_settings.BASE_DOMAIN}",
+        "headers": {"Authorization": f"Bearer {raw_key}"},
+    }
+
+
+@public_schema.parametrize()
+@FUZZ_SETTINGS
+def test_public_api_operation(case, platform_target):
+    if "subdomain" in case.path_parameters:
+        case.path_parameters["subdomain"] = "alpha"  # A real tenant, not a 404.
+    case.call_and_validate(**platform_target, excluded_checks=EXCLUDED_CHECKS)

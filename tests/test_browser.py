@@ -116,6 +116,11 @@ def test_a_signup_in_the_browser_ends_on_the_new_organisations_dashboard(
 
         expect(page.get_by_role("heading", level=1)).to_have_text("Browser Builders")
         expect(page.get_by_text("bea+admin@browser.example")).to_be_visible()
+        # The session and CSRF cookies are the new subdomain's alone (host-only),
+        # never the parent domain's, which every tenant would be sent.
+        cookies = page.context.cookies(f"http://{subdomain}.localhost:{site}/")
+        assert {c["name"] for c in cookies} >= {"sessionid", "csrftoken"}
+        assert {c["domain"] for c in cookies} == {f"{subdomain}.localhost"}
     finally:
         in_own_connection(delete_committed_tenant, subdomain)
 

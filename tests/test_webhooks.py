@@ -52,11 +52,14 @@ def _set_plan(tenant, plan, **overrides):
 
 
 @pytest.fixture(autouse=True)
-def _webhook_settings(settings):
-    # Production's URL rules; private addresses are allowed only so that
-    # sending does not depend on DNS here (the SSRF tests turn that back off).
+def _webhook_settings(settings, resolver):
+    # Production's URL rules; private addresses are allowed only so that the
+    # receivers' names can point at this machine (the SSRF tests turn that
+    # back off). Sending resolves the name once; there is no DNS here.
     settings.WEBHOOKS_ALLOW_HTTP = False
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    resolver.answer("hooks.example.com", "127.0.0.1")
+    resolver.answer("other.example.com", "127.0.0.1")
 
 
 @pytest.fixture

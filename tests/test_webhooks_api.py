@@ -196,10 +196,11 @@ def test_list_query_counts_do_not_grow_with_the_page(alpha, api_for):
 
 
 def test_replay_sends_a_new_delivery(
-    alpha, api_for, eager, http, settings, django_capture_on_commit_callbacks
+    alpha, api_for, eager, http, settings, resolver, django_capture_on_commit_callbacks
 ):
     # Sending resolves the host first; there is no DNS here.
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    resolver.answer("hooks.example.com", "127.0.0.1")
     client, user, _key = api_for(alpha)
     endpoint = services.endpoint_create(by=user, url=HOOK)
     (failed,) = _deliveries(endpoint, 1)

@@ -19,7 +19,8 @@ from billing.plans import Feature
 from tenants.selectors import current_tenant
 from webhooks.models import WebhookDelivery
 from webhooks.signing import SIGNATURE_HEADER, signature_header
-from webhooks.url_safety import UnsafeURL, url_check
+from webhooks.transport import pinned_session
+from webhooks.url_safety import UnsafeURL, url_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -61,21 +62,23 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, str]:
         DELIVERY_HEADER: str(delivery.pk),
     }
     try:
-        url_check(endpoint.url, resolve=True)
+        address = url_resolve(endpoint.url)
         # No redirects: a redirect to an internal address would get round the check.
-        response = requests.post(
-            endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=settings.WEBHOOKS_TIMEOUT_SECONDS,
-            allow_redirects=False,
-            stream=True,
-        )
+        with pinned_session(address) as session:
+            response = session.post(
+                endpoint.url,
+                data=body,
+                headers=headers,
+                timeout=settings.WEBHOOKS_TIMEOUT_SECONDS,
+                allow_redirects=False,
+                stream=True,
+                verify=settings.WEBHOOKS_CA_BUNDLE or True,
+            )
+            return response.status_code, _excerpt(response), ""
     except UnsafeURL as error:
         return None, "", str(error.args[0])
     except requests.RequestException as error:
         return None, "", f"{type(error).__name__}: {error}"[:ERROR_MAX_CHARS]
-    return response.status_code, _excerpt(response), ""
 
 
 def delivery_attempt(*, delivery_id, now=None, expected_attempts: int | None = None) -> int | None:

@@ -154,7 +154,10 @@ class AssetInputSerializer(serializers.ModelSerializer):
 
 class AssetChangeSerializer(serializers.ModelSerializer):
     user = serializers.SlugRelatedField(
-        slug_field="email", read_only=True, help_text="Who made the change (e-mail), if known."
+        slug_field="email",
+        read_only=True,
+        allow_null=True,
+        help_text="Who made the change (e-mail), if known.",
     )
 
     class Meta:

@@ -7,7 +7,7 @@ ValidationErrors become the API's error format in the exception handler.
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -18,6 +18,7 @@ from assets.api import filters, serializers
 from assets.models import Asset, Location
 from attachments import selectors as attachment_selectors
 from attachments import services as attachment_services
+from attachments.api.schema import DOWNLOAD_RESPONSES
 from attachments.api.serializers import AttachmentUploadSerializer
 from attachments.downloads import attachment_response
 from attachments.models import Attachment
@@ -204,11 +205,7 @@ class AssetViewSet(ReadCreateUpdateViewSet):
 
     @extend_schema(
         parameters=[ATTACHMENT_ID],
-        responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, as a download."
-            )
-        },
+        responses=DOWNLOAD_RESPONSES,
     )
     @_attachment_action(methods=["get"], url_path="/download", url_name="attachment-download")
     def attachment_download(self, request, pk=None, attachment_pk=None):

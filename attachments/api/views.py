@@ -5,12 +5,12 @@ uploading belong to the owners' endpoints (``requests/{id}/attachments/``,
 """
 
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 
 from attachments import selectors, services
+from attachments.api.schema import DOWNLOAD_RESPONSES
 from attachments.api.serializers import AttachmentSerializer
 from attachments.downloads import attachment_response
 from attachments.models import Attachment
@@ -40,7 +40,7 @@ class AttachmentViewSet(mixins.DestroyModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Download an attachment",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        responses=DOWNLOAD_RESPONSES,
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):

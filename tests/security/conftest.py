@@ -1,0 +1,64 @@
+"""
+The attack suite's ledger: every attack tried is a case, every case that
+got through is a leak. Each test records its cases with the ``attacks``
+fixture and fails, naming them, if any leaked; the session prints
+"N cases, M leaks" at the end. See tests/security/README.md.
+"""
+
+import pytest
+
+LEDGER_KEY = pytest.StashKey[dict]()
+
+
+def pytest_configure(config):
+    config.stash[LEDGER_KEY] = {"cases": 0, "leaks": 0}
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    ledger = config.stash.get(LEDGER_KEY, None)
+    if ledger and ledger["cases"]:
+        terminalreporter.write_sep(
+            "=", f"attack suite: {ledger['cases']} cases, {ledger['leaks']} leaks"
+        )
+
+
+class Attacks:
+    """One test's attacks: ``check(case, leaked_because)``; a falsy reason means it held."""
+
+    def __init__(self, ledger):
+        self.ledger, self.cases, self.leaks = ledger, 0, []
+        self.asserted = False
+
+    def check(self, case, leak: str | None) -> None:
+        self.cases += 1
+        self.ledger["cases"] += 1
+        if leak:
+            self.ledger["leaks"] += 1
+            self.leaks.append(f"{case}: {leak}")
+
+    def assert_held(self) -> None:
+        """Fail the test, naming every leak, unless every case held."""
+        self.asserted = True
+        assert self.cases, "no attack was generated"
+        if self.leaks:
+            pytest.fail(
+                f"{len(self.leaks)} of {self.cases} cases leaked:\n" + "\n".join(self.leaks),
+                pytrace=False,
+            )
+
+
+@pytest.fixture
+def attacks(request):
+    recorded = Attacks(request.config.stash[LEDGER_KEY])
+    yield recorded
+    # A test that forgot to assert still fails on a leak (as an error in teardown).
+    if not recorded.asserted:
+        recorded.assert_held()
+
+
+@pytest.fixture(autouse=True)
+def _own_media(settings, tmp_path):
+    """A MEDIA_ROOT of the test's own: the seeded uploads land nowhere else."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    # django-tenants' storage caches the folder until this one changes.
+    settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
