@@ -11,9 +11,11 @@ off as ``make serve`` runs it (access log off):
 - *tenant*: the project as it is; the host picks the tenant (cached routing,
   ``SET search_path`` only when needed);
 - *baseline*: the same views and middleware, but the routing middleware is
-  replaced by one handing every request the same tenant object, on Django's
-  own PostgreSQL backend with the tenant's schema fixed in the connection's
-  ``search_path``: the application as it would be without tenancy.
+  replaced by one handing every request the same tenant object (no host
+  parsing, no lookup, no URLconf switch; the connection stays on the
+  tenant's schema, so no ``SET search_path`` either). The views read
+  ``connection.tenant`` (plan gate, throttle), so the project's database
+  backend stays: the application as close to "without tenancy" as it runs.
 
 Calls: ``GET /accounts/login/`` (a rendered page with a CSRF token) and
 ``GET /api/v1/me/`` with an API key (key lookup, plan gate, throttle). Each
@@ -45,15 +47,12 @@ MIDDLEWARE = [
     "bench_fixed_tenant.FixedTenantMiddleware" if name == ROUTING else name
     for name in MIDDLEWARE
 ]
-DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
-DATABASES["default"]["OPTIONS"] = {
-    **DATABASES["default"].get("OPTIONS", {}),
-    "options": "-c search_path={schema},public",
-}
 ROOT_URLCONF = "smartmaintenance.urls_tenant"
 """
 
 FIXED_TENANT = """
+from django.db import connection
+
 from tenants.models import Tenant
 
 _tenant = None
@@ -68,6 +67,8 @@ class FixedTenantMiddleware:
         if _tenant is None:
             _tenant = Tenant.objects.get(schema_name="{schema}")
         request.tenant = _tenant
+        # Sends no SET search_path when the connection is already there.
+        connection.set_tenant(_tenant)
         return self.get_response(request)
 """
 

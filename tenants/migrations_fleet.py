@@ -224,9 +224,9 @@ def _worker_init(log_dir: str) -> None:
     referenced (so never finalised) and replaced by fresh ones.
     """
     global _migrator, _log_dir
-    for alias in list(connections):
-        _abandoned.append(connections[alias])
-        del connections[alias]
+    for connection_ in connections.all(initialized_only=True):
+        _abandoned.append(connection_)
+        del connections[connection_.alias]
     _migrator = SchemaMigrator()
     _log_dir = Path(log_dir)
 
