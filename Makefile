@@ -8,7 +8,7 @@ PLATFORM_ADMIN_EMAIL ?= admin@localhost
 PLATFORM_ADMIN_PASSWORD ?= platform-pass-2024
 export PLATFORM_ADMIN_EMAIL PLATFORM_ADMIN_PASSWORD
 
-.PHONY: setup browser migrate run test lint format
+.PHONY: setup browser migrate run serve test lint format
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,10 +27,11 @@ browser:
 	  $$sudo apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
 
+# Shared apps, then every tenant schema that misses a migration, the template
+# and the spare pool (manage.py migrate_tenants; docs/deployment.md).
 migrate: setup
 	$(PY) manage.py migrate_schemas --shared
-	$(PY) manage.py tenant_template
-	$(PY) manage.py migrate_schemas --tenant
+	$(PY) manage.py migrate_tenants
 
 run: migrate
 	$(PY) manage.py bootstrap --no-input
@@ -40,6 +41,17 @@ run: migrate
 	@echo "  Platform admin:    http://localhost:8000/admin/ ($(PLATFORM_ADMIN_EMAIL) / $(PLATFORM_ADMIN_PASSWORD))"
 	@echo
 	$(VENV)/bin/honcho start --procfile Procfile
+
+# The production server on the same database as `make run`: gunicorn
+# (gunicorn.conf.py) with DEBUG off and static files collected for WhiteNoise.
+# Plain http on loopback, so no redirect to https. Web only: start a worker
+# and beat beside it as in docs/deployment.md if background work is needed.
+SERVE_ENV = DEBUG=False SECURE_SSL_REDIRECT=False SECRET_KEY="$$(cat .data/serve-secret-key)"
+serve: migrate
+	@mkdir -p .data
+	@test -s .data/serve-secret-key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > .data/serve-secret-key
+	$(SERVE_ENV) $(PY) manage.py collectstatic --no-input --verbosity 0
+	$(SERVE_ENV) $(VENV)/bin/gunicorn --config gunicorn.conf.py
 
 test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -108,6 +108,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 MIDDLEWARE = [
+    # /healthz on any host, before routing (smartmaintenance/health.py).
+    "smartmaintenance.health.HealthCheckMiddleware",
     # Tenant routing, then the tenant's status (tenants/middleware.py).
     "tenants.middleware.TenantRoutingMiddleware",
     "tenants.middleware.TenantSuspendedMiddleware",
@@ -170,7 +172,7 @@ CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"
 CACHES["default"]["REVERSE_KEY_FUNCTION"] = "django_tenants.cache.reverse_key"
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")

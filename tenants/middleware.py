@@ -24,6 +24,9 @@ from django_tenants.utils import remove_www
 from tenants import routing
 from tenants.models import Domain
 
+# The WSGI environ key holding the schema a request was routed to.
+ACCESS_LOG_TENANT = "smartmaintenance.tenant"
+
 # Logging in and out still works on a read-only account.
 READ_ONLY_EXEMPT_PATHS = frozenset({"/accounts/login/", "/accounts/logout/"})
 # Choosing a plan is how a read-only account becomes writable again.
@@ -82,6 +85,8 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             return self.no_tenant_found(request, hostname)
         tenant.domain_url = hostname
         request.tenant = tenant
+        # For the access log: gunicorn.conf.py prints this WSGI environ entry.
+        request.META[ACCESS_LOG_TENANT] = tenant.schema_name
         connection.set_tenant(tenant)
         self.setup_url_routing(request)
         return None

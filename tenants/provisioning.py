@@ -23,6 +23,8 @@ the template is rebuilt, and one copied from an older template is never
 taken.
 """
 
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -170,6 +172,17 @@ def _template_oid(cursor) -> int:
     cursor.execute("SELECT %s::regnamespace::oid", [TEMPLATE_SCHEMA])
     (oid,) = cursor.fetchone()
     return oid
+
+
+@contextmanager
+def provisioning_locked():
+    """
+    Hold off copies of the template and takes of a spare until the end of the
+    transaction: for changing the template in place (tenants.migrations_fleet).
+    Call inside ``transaction.atomic()``.
+    """
+    _lock(shared=False)
+    yield
 
 
 def _lock(*, shared: bool) -> None:
