@@ -114,7 +114,9 @@ def test_a_signup_in_the_browser_ends_on_the_new_organisations_dashboard(
         page.get_by_label("Password").fill("Browser-pass-2024")
         page.get_by_role("button", name="Log in").click()
 
-        expect(page.get_by_role("heading", level=1)).to_have_text("Browser Builders")
+        # An admin's home is the dashboard, under the organisation's name.
+        expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+        expect(page.locator(".navbar-brand")).to_have_text("Browser Builders")
         expect(page.get_by_text("bea+admin@browser.example")).to_be_visible()
         # The session and CSRF cookies are the new subdomain's alone (host-only),
         # never the parent domain's, which every tenant would be sent.
