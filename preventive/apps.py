@@ -6,7 +6,12 @@ class PreventiveConfig(AppConfig):
     verbose_name = "Preventive maintenance"
 
     def ready(self):
+        from preventive.checklist_views import checklist_panel
+        from requests_app.panels import request_panel_register
         from tenants.jobs import job_register_daily
+
+        # A generated request's page shows its checklist, tickable there.
+        request_panel_register(checklist_panel)
 
         # Early, in each tenant's own morning: the day's work is there when staff arrive.
         job_register_daily(

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from preventive.checklist_views import checklist_item_complete
 from requests_app.views import AssetReportView
 
 urlpatterns = [
@@ -13,6 +14,12 @@ urlpatterns = [
     path("requests/", include("requests_app.urls")),
     path("api/", include("smartmaintenance.urls_api")),
     path("settings/webhooks/", include("webhooks.urls")),
+    # Ticked on the request's page (requests_app shows the checklist preventive gives it).
+    path(
+        "checklist-items/<int:pk>/complete/",
+        checklist_item_complete,
+        name="checklist_item_complete",
+    ),
     # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
     path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
 ]
