@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from preventive.checklist_views import checklist_item_complete
 from requests_app.dashboard.views import home_view
 from requests_app.views import AssetReportView
 
@@ -14,6 +15,12 @@ urlpatterns = [
     path("api/", include("smartmaintenance.urls_api")),
     path("settings/webhooks/", include("webhooks.urls")),
     path("settings/billing/", include("billing.urls")),
+    # Ticked on the request's page (requests_app shows the checklist preventive gives it).
+    path(
+        "checklist-items/<int:pk>/complete/",
+        checklist_item_complete,
+        name="checklist_item_complete",
+    ),
     # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
     path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
 ]
