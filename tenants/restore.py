@@ -27,6 +27,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
@@ -157,10 +158,13 @@ def _new_tenant(tenant_row: dict, manifest: dict, subdomain: str | None, actor: 
     subdomain = (subdomain or tenant_row["subdomain"]).strip().lower()
     with schema_context(get_public_schema_name()):
         # The organisation coming back may take its own subdomain, held since
-        # its deletion; the hold keeps strangers out, not its owner.
+        # its deletion; the hold keeps strangers out, not its owner. The
+        # record stays, so its schema name is still never reused.
         DeletedTenant.objects.filter(
-            subdomain=subdomain, schema_name=manifest["tenant"]["schema_name"]
-        ).delete()
+            subdomain=subdomain,
+            schema_name=manifest["tenant"]["schema_name"],
+            subdomain_released__gt=timezone.now(),
+        ).update(subdomain_released=timezone.now())
         values = {name: tenant_row[name] for name in RESTORED_TENANT_FIELDS if name in tenant_row}
         for name in DATE_FIELDS:
             values[name] = parse_datetime(tenant_row[name]) if tenant_row.get(name) else None

@@ -31,6 +31,11 @@ class TenantSerializer(serializers.ModelSerializer):
     features = serializers.SerializerMethodField(
         help_text="Effective features: the plan's, with the overrides applied."
     )
+    # Plain text, not format "email": it is empty when none was given, which
+    # the schema must allow (found by fuzzing the public API).
+    billing_email = serializers.CharField(
+        read_only=True, help_text="Where invoices go; empty when none was given."
+    )
 
     class Meta:
         model = Tenant
