@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from organisation.views import branding_css, branding_logo
 from requests_app.views import AssetReportView
 
 urlpatterns = [
@@ -13,6 +14,10 @@ urlpatterns = [
     path("requests/", include("requests_app.urls")),
     path("api/", include("smartmaintenance.urls_api")),
     path("settings/webhooks/", include("webhooks.urls")),
+    path("settings/", include("organisation.urls")),
+    # The tenant's brand, versioned so that browsers keep them (organisation/views.py).
+    path("branding/<slug:version>.css", branding_css, name="branding_css"),
+    path("branding/logo/<slug:version>/", branding_logo, name="branding_logo"),
     # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
     path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
 ]
