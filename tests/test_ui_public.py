@@ -10,6 +10,7 @@ from django.core import mail
 from django_tenants.utils import tenant_context
 
 from accounts.roles import BuiltinRole
+from accounts.services import roles_provision_defaults, user_create
 from billing.plans import PLANS, Feature, plan_limits
 from smartmaintenance.celery import app as celery_app
 from tenants.models import Tenant
@@ -69,20 +70,22 @@ def test_signup_takes_the_plan_from_the_pricing_page(public_client):
 
 
 @pytest.fixture
-def members(public_tenant, make_people):
-    """tina has accounts at alpha and beta; gone@ only a deactivated one at alpha."""
-    found = {}
+def members(public_tenant):
+    """tina@alpha.example has accounts at alpha and beta; gone@ a deactivated one at alpha."""
     for subdomain in ("alpha", "beta"):
         tenant = Tenant.objects.get(subdomain=subdomain)
         with tenant_context(tenant):
-            people = make_people(tenant, tina=BuiltinRole.TECHNICIAN, gone=BuiltinRole.REQUESTER)
-            found[subdomain] = people
-    with tenant_context(Tenant.objects.get(subdomain="alpha")):
-        found["alpha"]["gone"].is_active = False
-        found["alpha"]["gone"].save()
-    with tenant_context(Tenant.objects.get(subdomain="beta")):
-        found["beta"]["gone"].delete()
-    return found
+            tenant_update(tenant=tenant, actor="test", max_users=None)
+            roles = roles_provision_defaults()
+            user_create(
+                email="tina@alpha.example",
+                password=None,
+                roles=[roles[BuiltinRole.TECHNICIAN]],
+            )
+            if subdomain == "alpha":
+                gone = user_create(email="gone@alpha.example", password=None)
+                gone.is_active = False
+                gone.save()
 
 
 def without_csrf(response) -> str:
