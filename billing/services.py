@@ -63,7 +63,11 @@ def tenant_change_plan(
         subscription = subscription_for_tenant(tenant, lock=True)
         price = get_plan(plan).monthly_price
         changed = subscription_update_local(
-            subscription=subscription, actor=actor, plan=plan, price=price or 0
+            subscription=subscription,
+            actor=actor,
+            action="change_plan",
+            plan=plan,
+            price=price or 0,
         )
         if changed.plan != plan or any(
             getattr(changed, field) != value for field, value in plan_limits(plan).items()

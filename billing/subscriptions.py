@@ -121,7 +121,9 @@ def _tenant_values(subscription: TenantSubscription, tenant: Tenant, now) -> dic
     return {field: value for field, value in values.items() if getattr(tenant, field) != value}
 
 
-def tenant_follow(*, subscription: TenantSubscription, now=None, actor=BILLING_ACTOR) -> Tenant:
+def tenant_follow(
+    *, subscription: TenantSubscription, now=None, actor=BILLING_ACTOR, action="billing"
+) -> Tenant:
     """Write onto the tenant what its subscription says; tell its admins of dunning steps."""
     now = now or timezone.now()
     with schema_context(get_public_schema_name()):
@@ -130,9 +132,7 @@ def tenant_follow(*, subscription: TenantSubscription, now=None, actor=BILLING_A
         values = _tenant_values(subscription, tenant, now)
         if not values:
             return tenant
-        tenant = tenant_services.tenant_update(
-            tenant=tenant, actor=actor, action="billing", **values
-        )
+        tenant = tenant_services.tenant_update(tenant=tenant, actor=actor, action=action, **values)
     _notify_status_change(tenant, before, subscription)
     return tenant
 
@@ -198,13 +198,15 @@ def subscription_apply_stripe(
 
 
 @transaction.atomic
-def subscription_update_local(*, subscription: TenantSubscription, actor=BILLING_ACTOR, **values):
+def subscription_update_local(
+    *, subscription: TenantSubscription, actor=BILLING_ACTOR, action="billing", **values
+):
     """Change ``subscription`` without Stripe (no keys, or no Stripe subscription)."""
     for field, value in values.items():
         setattr(subscription, field, value)
     subscription.full_clean()
     subscription.save()
-    return tenant_follow(subscription=subscription, actor=actor)
+    return tenant_follow(subscription=subscription, actor=actor, action=action)
 
 
 def subscription_dunning_check(*, tenant: Tenant, now=None) -> Tenant:
