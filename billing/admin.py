@@ -49,7 +49,17 @@ class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
     )  # fmt: skip
     list_filter = ("status", "plan", "onboarded")
     search_fields = ("name", "subdomain", "schema_name", "billing_email", "contact_name")
-    readonly_fields = ("schema_name", "subdomain", "created", "updated", "usage", "usage_history")
+    # The plan changes only through the actions (billing.services.tenant_change_plan),
+    # so the subscription, the limits and the audit log follow it; a plain edit would not.
+    readonly_fields = (
+        "schema_name",
+        "subdomain",
+        "plan",
+        "created",
+        "updated",
+        "usage",
+        "usage_history",
+    )
     inlines = [DomainInline]
     actions = [
         "suspend",

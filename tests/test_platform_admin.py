@@ -123,3 +123,12 @@ def test_editing_limits_in_admin_overrides_them_and_is_audited(admin_client, mak
     assert tenant.max_users == 7 and limits.has_feature(tenant, "api_access")
     entry = tenant.audit_entries.get(action="update")
     assert entry.changes["max_users"] == ["3", "7"]
+
+
+def test_the_plan_is_not_edited_on_the_form_only_through_the_actions(admin_client, make_tenant):
+    tenant = make_tenant("delta")
+    url = f"{CHANGELIST}{tenant.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+
+    assert "plan" not in form.fields
+    assert tenant.plan == Tenant.objects.get(pk=tenant.pk).plan
