@@ -131,4 +131,3 @@ def test_the_plan_is_not_edited_on_the_form_only_through_the_actions(admin_clien
     form = admin_client.get(url).context["adminform"].form
 
     assert "plan" not in form.fields
-    assert tenant.plan == Tenant.objects.get(pk=tenant.pk).plan
