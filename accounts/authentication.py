@@ -1,9 +1,11 @@
 """DRF authentication with the tenant's API keys (``Authorization: Bearer smk_…``)."""
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.api_keys import api_key_authenticate
+from accounts.lockout import api_key_failed, api_key_is_locked, retry_at
 
 
 class APIKeyAuthentication(authentication.BaseAuthentication):
@@ -24,12 +26,22 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Send the key as 'Authorization: Bearer <key>'.", code="invalid_key"
             )
+        # Guessing keys is a password attack too: the client's address is
+        # locked out after repeated failures (accounts.lockout), before any
+        # key is looked at.
+        if api_key_is_locked(request._request):
+            raise exceptions.Throttled(
+                wait=max(1, int((retry_at() - timezone.now()).total_seconds())),
+                detail="Too many failed API-key attempts from this address.",
+                code="locked_out",
+            )
         try:
             raw_key = header[1].decode()
         except UnicodeDecodeError:
             raw_key = ""
         key = api_key_authenticate(raw_key)
         if key is None:
+            api_key_failed(request._request, raw_key.removeprefix("smk_").partition("_")[0])
             raise exceptions.AuthenticationFailed(
                 "This API key is not valid for this organisation, or was revoked.",
                 code="invalid_key",

@@ -39,6 +39,7 @@ BUILTIN_ROLE_PERMISSIONS = {
         "-requests_app.work_on_requests",
         "preventive.*",
         "webhooks.*",
+        "audit.view_auditentry",
     ],
     BuiltinRole.MANAGER: [
         "attachments.*",

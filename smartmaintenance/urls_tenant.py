@@ -8,7 +8,9 @@ from requests_app.views import AssetReportView
 
 urlpatterns = [
     path("", login_required(TemplateView.as_view(template_name="home.html")), name="home"),
+    path("accounts/two-factor/", include("accounts.two_factor.urls")),
     path("accounts/", include("accounts.urls")),
+    path("settings/audit/", include("audit.urls")),
     path("assets/", include("assets.urls")),
     path("requests/", include("requests_app.urls")),
     path("api/", include("smartmaintenance.urls_api")),
