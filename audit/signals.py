@@ -1,5 +1,7 @@
 """Logins in the audit log, from Django's auth signals and axes' lockout signal."""
 
+from django_tenants.utils import tenant_context
+
 from audit.models import Action
 from audit.services import audit_record
 
@@ -31,3 +33,16 @@ def locked_out(sender, request, username, ip_address, **kwargs):
         request=request,
         changes={"ip_address": ip_address},
     )
+
+
+def tenant_exported(sender, tenant, path, **kwargs):
+    # Exports are the platform operator's (manage.py tenant_export, before a
+    # deletion): no user of the tenant acts, so the entry names the platform.
+    with tenant_context(tenant):
+        audit_record(
+            action=Action.EXPORTED,
+            actor=None,
+            actor_email="platform operator",
+            target_type="export",
+            changes={"file": path.name},
+        )

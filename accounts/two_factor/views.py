@@ -1,10 +1,12 @@
 from base64 import b32encode
+from functools import wraps
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, user_login_failed
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -32,6 +34,20 @@ from smartmaintenance.forms import add_service_error
 ENROL_SESSION_KEY = "two_factor_enrol_device"
 
 
+def signed_in(view):
+    """``login_required`` for both hosts: platform admins sign in at the admin's login."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        tenant = getattr(request, "tenant", None)
+        login_url = "admin:login" if tenant is None or tenant.is_public else settings.LOGIN_URL
+        return redirect_to_login(request.get_full_path(), login_url)
+
+    return wrapper
+
+
 def _next_url(request, default="/"):
     wanted = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure()):
@@ -39,7 +55,7 @@ def _next_url(request, default="/"):
     return default
 
 
-@login_required
+@signed_in
 def verify(request):
     """The second step of a login: a code from the app, or a recovery code."""
     user = request.user
@@ -70,7 +86,7 @@ def verify(request):
     )
 
 
-@login_required
+@signed_in
 def enrol(request):
     """Set up an authenticator app: QR code, confirm with a code, then recovery codes once."""
     user = request.user
@@ -117,7 +133,7 @@ def _base32(key: bytes) -> str:
     return b32encode(key).decode().rstrip("=")
 
 
-@login_required
+@signed_in
 def overview(request):
     """The signed-in user's own second factor: on or off, and the way to change it."""
     return render(
@@ -130,7 +146,7 @@ def overview(request):
     )
 
 
-@login_required
+@signed_in
 @require_POST
 def disable(request):
     try:
