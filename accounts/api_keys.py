@@ -41,6 +41,12 @@ def _split(raw_key: str) -> tuple[str, str] | None:
     return prefix, secret
 
 
+def api_key_prefix(raw_key: str) -> str | None:
+    """The prefix of a string shaped like one of our keys, or None for anything else."""
+    parts = _split(raw_key)
+    return parts[0] if parts else None
+
+
 def api_key_may_manage(user) -> bool:
     """Whether ``user`` may make and revoke the tenant's API keys (its admins)."""
     return bool(user and user.is_active and user.has_perm(MANAGE_PERMISSION))

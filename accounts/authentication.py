@@ -4,7 +4,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from accounts.api_keys import api_key_authenticate
+from accounts.api_keys import api_key_authenticate, api_key_prefix
 from accounts.lockout import api_key_failed, api_key_is_locked, retry_at
 
 
@@ -27,7 +27,7 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
                 "Send the key as 'Authorization: Bearer <key>'.", code="invalid_key"
             )
         # Guessing keys is a password attack too: the client's address is
-        # locked out after repeated failures (accounts.lockout), before any
+        # locked out after repeated wrong keys (accounts.lockout), before any
         # key is looked at.
         if api_key_is_locked(request._request):
             raise exceptions.Throttled(
@@ -40,8 +40,12 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             raw_key = ""
         key = api_key_authenticate(raw_key)
+        prefix = api_key_prefix(raw_key)
+        # Only a string shaped like a key can ever match one, so only those
+        # count as guesses; other tokens (another service's) just fail.
         if key is None:
-            api_key_failed(request._request, raw_key.removeprefix("smk_").partition("_")[0])
+            if prefix is not None:
+                api_key_failed(request._request, prefix)
             raise exceptions.AuthenticationFailed(
                 "This API key is not valid for this organisation, or was revoked.",
                 code="invalid_key",

@@ -143,3 +143,17 @@ def test_only_admins_may_unlock(alpha, alpha_client, alice, make_people):
 
     assert other.post(f"/accounts/users/{alice.pk}/unlock/").status_code == 403
     assert log_in(alpha_client, alice.email, PASSWORD).status_code == 429
+
+
+def test_tokens_not_shaped_like_a_key_do_not_count(alpha, api_for):
+    # Only a string shaped like a key can match one; another service's token
+    # sent here by mistake is refused without locking the integration out.
+    client, _user, _key = api_for(alpha)
+
+    for _attempt in range(LIMIT * 2):
+        refused = client.get(
+            "/api/v1/me/", HTTP_AUTHORIZATION="Bearer ghp_someoneelses", REMOTE_ADDR="10.5.5.5"
+        )
+        assert refused.status_code == 401
+
+    assert client.get("/api/v1/me/", REMOTE_ADDR="10.5.5.5").status_code == 200
