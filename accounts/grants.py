@@ -45,12 +45,14 @@ def permissions_refuse_escalation(*, by, permissions, field: str) -> None:
         {permission_name(p) for p in permissions if not may_grant(by, permission_name(p))}
     )
     if missing:
+        message = _("You cannot give permissions you do not hold yourself: %(permissions)s.")
+        # The code on the field's own error: a dict's codes are not kept otherwise.
         raise ValidationError(
             {
-                field: _("You cannot give permissions you do not hold yourself: %(permissions)s.")
-                % {"permissions": ", ".join(missing)}
-            },
-            code="escalation",
+                field: ValidationError(
+                    message % {"permissions": ", ".join(missing)}, code="escalation"
+                )
+            }
         )
 
 
