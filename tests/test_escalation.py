@@ -219,7 +219,10 @@ def test_the_last_admin_cannot_be_removed_deactivated_or_demoted(alpha, change, 
     roles = roles_provision_defaults()
     admin = user_create(email="only@alpha.example", password=None, roles=[roles[BuiltinRole.ADMIN]])
     editor_role = Group.objects.create(name="Editors")
-    editor_role.permissions.set(perms("accounts.*", "auth.*"))
+    # Holds every permission of the built-in roles: only the last-Admin rule can refuse.
+    editor_role.permissions.set(
+        perms("accounts.*", "auth.*", "assets.*", "attachments.*", "requests_app.*", "preventive.*")
+    )
     editor = user_create(email="ed@alpha.example", password=None, roles=[editor_role])
     by_user = admin if by == "self" else editor
     wanted = {
@@ -228,8 +231,14 @@ def test_the_last_admin_cannot_be_removed_deactivated_or_demoted(alpha, change, 
         "roles": [roles[BuiltinRole(name)] for name in change.get("roles", ["Admin"])],
     }
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         services.user_update(user=admin, by=by_user, **wanted)
+
+    message = " ".join(refused.value.messages)
+    if by == "self" and not wanted["is_active"]:
+        assert "You cannot deactivate your own account" in message
+    else:
+        assert "is the last active Admin" in message
 
     admin.refresh_from_db()
     assert admin.is_active

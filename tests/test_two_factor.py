@@ -50,7 +50,17 @@ def log_in(client, user):
 # --- Enrolment ------------------------------------------------------------------------
 
 
-def test_enrolment_shows_a_qr_code_then_recovery_codes_once(alpha_client, people):
+@pytest.fixture
+def no_otp_throttle(settings):
+    """
+    django-otp delays a device's next check after a wrong code (a second, then
+    doubling); these tests give the right code at once after a wrong one.
+    """
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+
+
+def test_enrolment_shows_a_qr_code_then_recovery_codes_once(alpha_client, people, no_otp_throttle):
     manager = people["manager"]
     alpha_client.force_login(manager)
 
@@ -83,7 +93,7 @@ def test_enrolment_shows_a_qr_code_then_recovery_codes_once(alpha_client, people
 # --- The code after the password -------------------------------------------------------
 
 
-def test_login_asks_for_the_code_after_the_password(alpha_client, people):
+def test_login_asks_for_the_code_after_the_password(alpha_client, people, no_otp_throttle):
     manager = people["manager"]
     device = give_device(manager)
 
