@@ -54,6 +54,19 @@ def lockout_parameters(request_or_attempt, credentials=None):
     return ["username", "ip_address"]
 
 
+def lockout_username(request, credentials=None) -> str | None:
+    """
+    ``AXES_USERNAME_CALLABLE``: the address typed, lower-cased. Logins match
+    e-mail addresses whatever their case, so ``ALICE@…`` must count against
+    the same account as ``alice@…``, or each spelling would get its own tries.
+    """
+    if credentials:
+        username = credentials.get("username")
+    else:
+        username = request.POST.get("username") if request is not None else None
+    return username.strip().lower() if isinstance(username, str) else username
+
+
 def client_ip(request) -> str | None:
     """
     ``AXES_CLIENT_IP_CALLABLE``: the client's address. Behind ``NUM_PROXIES``

@@ -160,3 +160,12 @@ def test_tokens_not_shaped_like_a_key_do_not_count(alpha, api_for):
         assert refused.status_code == 401
 
     assert client.get("/api/v1/me/", REMOTE_ADDR="10.5.5.5").status_code == 200
+
+
+def test_changing_the_case_of_the_address_gives_no_more_tries(alpha_client, alice):
+    # Logins match e-mail addresses whatever their case; so does the lockout.
+    spellings = ["ALICE@alpha.example", "Alice@Alpha.Example", "alice@ALPHA.example"]
+    for attempt in range(LIMIT):
+        log_in(alpha_client, spellings[attempt % 3], "wrong", ip=f"10.0.4.{attempt}")
+
+    assert log_in(alpha_client, "aLiCe@alpha.example", PASSWORD, ip="10.0.5.1").status_code == 429
