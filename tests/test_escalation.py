@@ -192,11 +192,11 @@ def test_the_api_refuses_giving_oneself_a_stronger_role(setup, alpha, api_for):
 
     response = client.patch(
         f"/api/v1/users/{manager.pk}/",
-        {"groups": [*manager.groups.values_list("pk", flat=True), admin_role.pk]},
+        {"roles": [*manager.groups.values_list("name", flat=True), admin_role.name]},
     )
 
     assert response.status_code == 400, response.content
-    assert "groups" in response.json()["fields"] or "roles" in response.json()["fields"]
+    assert "roles" in response.json()["fields"]
     assert not manager.groups.filter(pk=admin_role.pk).exists()
 
 
