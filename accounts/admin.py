@@ -22,5 +22,15 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )
     list_display = ("email", "full_name", "is_staff", "is_active")
+    # No self-escalation here either (accounts/grants.py is the rule for
+    # tenants): only a superuser, who holds every permission, gives any.
+    permission_fields = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return readonly
+        return (*readonly, *self.permission_fields)
+
     search_fields = ("email", "full_name")
     ordering = ("email",)

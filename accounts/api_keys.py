@@ -15,7 +15,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.grants import permissions_refuse_escalation, user_permissions_of
 from accounts.models import APIKey, User
+from audit.models import Action
+from audit.services import audit_record, changes_between
 
 KEY_PREFIX = "smk_"
 # last_used is a hint for admins ("is this key still in use?"), not an audit
@@ -38,6 +41,12 @@ def _split(raw_key: str) -> tuple[str, str] | None:
     return prefix, secret
 
 
+def api_key_prefix(raw_key: str) -> str | None:
+    """The prefix of a string shaped like one of our keys, or None for anything else."""
+    parts = _split(raw_key)
+    return parts[0] if parts else None
+
+
 def api_key_may_manage(user) -> bool:
     """Whether ``user`` may make and revoke the tenant's API keys (its admins)."""
     return bool(user and user.is_active and user.has_perm(MANAGE_PERMISSION))
@@ -54,13 +63,16 @@ def api_key_create(
     The key acts as ``user``: by default the admin ``by`` who makes it, or a
     service account (an ordinary user, e.g. ``integration@…`` with the role
     the integration needs), so that an integration gets no more rights than
-    its job takes.
+    its job takes. ``by`` must hold every permission ``user`` has
+    (accounts.grants): a key is no way to act with rights one lacks.
     """
     if not api_key_may_manage(by):
         raise PermissionDenied(_("Only administrators can create API keys."))
     user = user or by
     if not user.is_active:
         raise ValidationError({"user": _("This account is deactivated.")}, code="inactive")
+    if user.pk != by.pk:
+        permissions_refuse_escalation(by=by, permissions=user_permissions_of(user), field="user")
     key = APIKey(
         name=name.strip(),
         access=access,
@@ -71,9 +83,18 @@ def api_key_create(
     key.hashed_secret = _hash(secret)
     key.full_clean(exclude=["prefix", "hashed_secret", "user"])
     key.save()
+    audit_record(
+        action=Action.API_KEY_CREATED,
+        target=key,
+        actor=by,
+        changes=changes_between(
+            {}, {"name": key.name, "access": key.access, "user": user.email, "prefix": key.prefix}
+        ),
+    )
     return key, f"{KEY_PREFIX}{key.prefix}_{secret}"
 
 
+@transaction.atomic
 def api_key_revoke(*, key: APIKey, by: User) -> APIKey:
     """Revoke ``key`` for good. Revoking a revoked key changes nothing."""
     if not api_key_may_manage(by):
@@ -81,6 +102,7 @@ def api_key_revoke(*, key: APIKey, by: User) -> APIKey:
     if key.revoked is None:
         key.revoked = timezone.now()
         key.save(update_fields=["revoked"])
+        audit_record(action=Action.API_KEY_REVOKED, target=key, actor=by)
     return key
 
 

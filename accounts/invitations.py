@@ -100,16 +100,14 @@ def invitation_accept(*, token: str, password: str) -> User:
     return user
 
 
-def user_invite_and_send(*, link_for, invited_by: User | None = None, **fields) -> User:
+def user_invite_and_send(*, by: User, link_for, **fields) -> User:
     """
-    ``services.user_invite`` and, when no password was given, the invitation
-    e-mail, in one transaction. ``link_for(token)`` makes the link's absolute
+    ``services.user_invite`` by ``by`` and, when no password was given, the
+    invitation e-mail from them, in one transaction. ``link_for(token)`` makes the link's absolute
     URL (the view's job: it knows the host the admin is on).
     """
     with transaction.atomic():
-        user = services.user_invite(**fields)
+        user = services.user_invite(by=by, **fields)
         if not user.has_usable_password():
-            invitation_send(
-                user=user, url=link_for(invitation_token_make(user)), invited_by=invited_by
-            )
+            invitation_send(user=user, url=link_for(invitation_token_make(user)), invited_by=by)
     return user

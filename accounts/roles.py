@@ -40,6 +40,7 @@ BUILTIN_ROLE_PERMISSIONS = {
         "preventive.*",
         "webhooks.*",
         "billing.manage_billing",
+        "audit.view_auditentry",
     ],
     BuiltinRole.MANAGER: [
         "attachments.*",

@@ -7,9 +7,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.grants import permissions_refuse_escalation, role_permissions_of
 from accounts.models import NotificationPreference, TechnicianTrade, Trade, User
 from accounts.roles import BUILTIN_ROLE_PERMISSIONS, BuiltinRole, role_permissions, takes_a_seat
 from accounts.selectors import ROLE_PERMISSION_APPS, role_is_builtin, user_settings
+from audit.models import Action
+from audit.services import audit_record, changes_between
 from billing import limits
 from tenants.selectors import current_tenant
 
@@ -62,6 +65,7 @@ def _lock_admin_role() -> None:
 @transaction.atomic
 def user_invite(
     *,
+    by: User,
     email: str,
     full_name: str = "",
     roles: list[Group] | tuple = (),
@@ -73,6 +77,7 @@ def user_invite(
     takes a seat unless the only role is Requester) plus trades, in one
     transaction, so a plan limit or a bad password writes nothing.
     Without a password the account cannot log in until one is set.
+    ``by`` may give only roles whose permissions they hold (accounts.grants).
     """
     # Check everything the person typed up front, so the form shows every
     # mistake at once (user_create would stop at the first).
@@ -88,11 +93,28 @@ def user_invite(
             errors["password"] = error.messages
     if errors:
         raise ValidationError(errors)
+    permissions_refuse_escalation(by=by, permissions=role_permissions_of(roles), field="roles")
     user = user_create(
         email=email, password=password or None, full_name=full_name, roles=list(roles)
     )
     user_trades_set(user=user, trades=trades)
+    audit_record(
+        action=Action.USER_CREATED,
+        target=user,
+        actor=by,
+        changes=changes_between({}, _audited_settings(user)),
+    )
     return user
+
+
+def _audited_settings(user: User) -> dict:
+    """What the audit log compares before and after a change of ``user`` (fresh, not prefetched)."""
+    return {
+        "full_name": user.full_name,
+        "is_active": user.is_active,
+        "roles": sorted(Group.objects.filter(user=user).values_list("name", flat=True)),
+        "trades": sorted(TechnicianTrade.objects.filter(user=user).values_list("trade", flat=True)),
+    }
 
 
 @transaction.atomic
@@ -113,16 +135,20 @@ def user_update(
     Users are deactivated, never deleted: requests, comments and history keep
     pointing at them. Refused, with nothing written: deactivating yourself
     (you would lock yourself out mid-session), leaving the tenant without an
-    active Admin, and taking a seat (reactivating, or giving a requester-only
-    user another role) beyond the plan's ``max_users``.
+    active Admin, taking a seat (reactivating, or giving a requester-only
+    user another role) beyond the plan's ``max_users``, and giving a role
+    whose permissions ``by`` does not hold (accounts.grants).
     """
     roles = list(roles)
+    before = _audited_settings(user)
     if user.pk == by.pk and not is_active:
         raise ValidationError(
             {"is_active": _("You cannot deactivate your own account.")}, code="deactivate_self"
         )
 
     old_roles = list(user.groups.all())
+    added = [role for role in roles if role not in old_roles]
+    permissions_refuse_escalation(by=by, permissions=role_permissions_of(added), field="roles")
     if _is_admin(old_roles) and user.is_active and not (is_active and _is_admin(roles)):
         _lock_admin_role()
         other_admins = User.objects.filter(
@@ -158,6 +184,11 @@ def user_update(
     user.save(update_fields=fields)
     user.groups.set(roles)
     user_trades_set(user=user, trades=trades)
+    changes = changes_between(before, _audited_settings(user))
+    if password:
+        changes["password"] = ["", "changed"]
+    if changes:
+        audit_record(action=Action.USER_CHANGED, target=user, actor=by, changes=changes)
     return user
 
 
@@ -264,34 +295,66 @@ def _refuse_builtin(role: Group) -> None:
         )
 
 
+def _role_audited(role: Group) -> dict:
+    return {
+        "name": role.name,
+        "permissions": sorted(
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in role.permissions.select_related("content_type")
+        ),
+    }
+
+
 @transaction.atomic
-def role_create(*, name: str, permissions) -> Group:
-    """A custom role: a group with any of the permissions of ROLE_PERMISSION_APPS."""
+def role_create(*, by: User, name: str, permissions) -> Group:
+    """
+    A custom role: a group with any of the permissions of ROLE_PERMISSION_APPS
+    that ``by`` holds (accounts.grants).
+    """
     permissions = list(permissions)
     name = _role_clean(name=name, permissions=permissions)
+    permissions_refuse_escalation(by=by, permissions=permissions, field="permissions")
     role = Group.objects.create(name=name)
     role.permissions.set(permissions)
+    audit_record(
+        action=Action.ROLE_CREATED,
+        target=role,
+        target_type="role",
+        actor=by,
+        changes=changes_between({}, _role_audited(role)),
+    )
     return role
 
 
 @transaction.atomic
-def role_update(*, role: Group, name: str, permissions) -> Group:
+def role_update(*, by: User, role: Group, name: str, permissions) -> Group:
     """
     Rename a custom role or change its permissions; built-in roles are kept
     in step with the code by ``roles_provision_defaults`` and are read-only.
     Seats do not change: they key on role names, and a custom role is never
-    the free Requester seat.
+    the free Requester seat. Permissions it adds must be ones ``by`` holds
+    (accounts.grants), whoever holds the role.
     """
     _refuse_builtin(role)
     permissions = list(permissions)
+    before = _role_audited(role)
     role.name = _role_clean(name=name, permissions=permissions, role=role)
+    held = set(role.permissions.all())
+    permissions_refuse_escalation(
+        by=by, permissions=[p for p in permissions if p not in held], field="permissions"
+    )
     role.save(update_fields=["name"])
     role.permissions.set(permissions)
+    changes = changes_between(before, _role_audited(role))
+    if changes:
+        audit_record(
+            action=Action.ROLE_CHANGED, target=role, target_type="role", actor=by, changes=changes
+        )
     return role
 
 
 @transaction.atomic
-def role_delete(*, role: Group) -> None:
+def role_delete(*, by: User, role: Group) -> None:
     """
     Delete a custom role nobody holds. A role in use is refused rather than
     silently taken from its holders: that could strip someone of the only
@@ -311,4 +374,11 @@ def role_delete(*, role: Group) -> None:
             % {"count": holders, "role": role},
             code="role_in_use",
         )
+    audit_record(
+        action=Action.ROLE_DELETED,
+        target=role,
+        target_type="role",
+        actor=by,
+        changes=changes_between(_role_audited(role), {}),
+    )
     role.delete()

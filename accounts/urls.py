@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views, views_invitations, views_password, views_profile
+from accounts import unlock, views, views_invitations, views_password, views_profile
 
 app_name = "accounts"
 
@@ -48,6 +48,7 @@ urlpatterns = [
         views_invitations.UserDeactivateView.as_view(),
         name="user_deactivate",
     ),
+    path("users/<int:pk>/unlock/", unlock.UserUnlockView.as_view(), name="user_unlock"),
     path("roles/", views.RoleListView.as_view(), name="role_list"),
     path("roles/new/", views.RoleCreateView.as_view(), name="role_create"),
     path("roles/<int:pk>/", views.RoleUpdateView.as_view(), name="role_update"),

@@ -78,7 +78,7 @@ class UserCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
             link_for=lambda token: self.request.build_absolute_uri(
                 reverse("accounts:invitation_accept", args=[token])
             ),
-            invited_by=self.request.user,
+            by=self.request.user,
             **form.cleaned_data,
         )
 
@@ -130,7 +130,7 @@ class RoleCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
     redirect_to = "accounts:role_list"
 
     def form_save(self, form):
-        return services.role_create(**form.cleaned_data)
+        return services.role_create(by=self.request.user, **form.cleaned_data)
 
     def success_message(self, role):
         return _("Role %(role)s created.") % {"role": role}
@@ -172,7 +172,7 @@ class RoleUpdateView(RoleMixin, ServiceFormMixin, FormView):
         return form
 
     def form_save(self, form):
-        return services.role_update(role=self.role, **form.cleaned_data)
+        return services.role_update(by=self.request.user, role=self.role, **form.cleaned_data)
 
     def success_message(self, role):
         return _("Role %(role)s saved.") % {"role": role}
@@ -186,7 +186,7 @@ class RoleDeleteView(RoleMixin, TemplateView):
 
     def post(self, request, pk):
         try:
-            services.role_delete(role=self.role)
+            services.role_delete(by=request.user, role=self.role)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("accounts:role_update", pk=pk)

@@ -29,6 +29,8 @@ class Feature(models.TextChoices):
     REPORTS_EXPORT = "reports_export", _("Report export")
     SLA = "sla", _("SLA due dates and breach alerts")
     WEBHOOKS = "webhooks", _("Outgoing webhooks")
+    # Lets the tenant require a second factor of its admins (accounts.two_factor).
+    REQUIRE_TWO_FACTOR = "require_two_factor", _("Two-factor authentication required of admins")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Plan:
     features: frozenset
     # Fairness, not security (see billing.limits.api_rate): calls per minute per API key.
     api_requests_per_minute: int
+    # How long the tenant's audit log is kept (audit.services.audit_prune).
+    audit_retention_days: int
 
 
 PLANS = {
@@ -54,6 +58,7 @@ PLANS = {
         max_requests_per_month=50,
         features=frozenset(),
         api_requests_per_minute=60,
+        audit_retention_days=30,
     ),
     PlanCode.BASIC: Plan(
         code=PlanCode.BASIC,
@@ -64,6 +69,7 @@ PLANS = {
         max_requests_per_month=500,
         features=frozenset({Feature.CUSTOM_BRANDING, Feature.REPORTS_EXPORT}),
         api_requests_per_minute=120,
+        audit_retention_days=90,
     ),
     PlanCode.PREMIUM: Plan(
         code=PlanCode.PREMIUM,
@@ -83,6 +89,7 @@ PLANS = {
             }
         ),
         api_requests_per_minute=600,
+        audit_retention_days=365,
     ),
     PlanCode.ENTERPRISE: Plan(
         code=PlanCode.ENTERPRISE,
@@ -93,6 +100,7 @@ PLANS = {
         max_requests_per_month=None,
         features=frozenset(Feature.values),
         api_requests_per_minute=3000,
+        audit_retention_days=730,
     ),
 }
 

@@ -76,6 +76,20 @@ def settings_sections(user) -> list[tuple[str, str, str, str]]:
             "broadcast",
             user.has_perm("webhooks.view_webhookendpoint"),
         ),
+        (
+            "security",
+            "two_factor:requirement",
+            _("Security"),
+            "shield-check",
+            user.has_perm("accounts.change_user"),
+        ),
+        (
+            "audit",
+            "audit:log",
+            _("Audit log"),
+            "journal-text",
+            user.has_perm("audit.view_auditentry"),
+        ),
     ]
     sections = [
         (key, reverse(name), label, icon)

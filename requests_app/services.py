@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assets.models import AssetStatus
+from audit.models import Action
+from audit.services import audit_record, changes_between
 from billing import limits
 from requests_app import events, notifications, selectors
 from requests_app.batches import each_locked
@@ -542,10 +544,16 @@ def request_settings_update(**fields) -> RequestSettings:
     """Change the tenant's SLA hours or auto-close days. Due dates already set stay."""
     request_settings = RequestSettings.objects.select_for_update().filter(pk=1).first()
     request_settings = request_settings or RequestSettings(pk=1)
+    before = {field: getattr(request_settings, field) for field in fields}
     for field, value in fields.items():
         if field not in {f.name for f in RequestSettings._meta.fields} - {"id"}:
             raise TypeError(f"RequestSettings has no field {field!r}.")
         setattr(request_settings, field, value)
     request_settings.full_clean(validate_unique=False)
     request_settings.save()
+    changes = changes_between(before, {field: getattr(request_settings, field) for field in fields})
+    if changes:
+        audit_record(
+            action=Action.SETTINGS_CHANGED, target_type="request settings", changes=changes
+        )
     return request_settings

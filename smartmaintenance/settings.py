@@ -6,9 +6,11 @@ and the variables listed in ``.env.example``. ``manage.py check --deploy`` is
 clean with those set (tests/test_deploy_check.py proves it).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from smartmaintenance import embedded_redis
@@ -60,6 +62,16 @@ SHARED_APPS = [
     # Swagger UI's files, served as our own static files rather than from a CDN.
     "drf_spectacular_sidecar",
     "django_filters",
+    # In both lists, like accounts: login attempts (axes), second-factor devices
+    # (django-otp) and the audit log belong to the schema of the users they
+    # are about (docs/security.md says why).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "audit",
+    # No models: the Content-Security-Policy header (its system checks).
+    "csp",
     # No models: signup with its first admin, the platform API and the setup
     # commands, which use every app below it (docs/architecture.md).
     "main_site",
@@ -71,6 +83,11 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "outbox",
     "accounts",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "audit",
     "attachments",
     "assets",
     "requests_app",
@@ -121,10 +138,27 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # request.htmx: views answer a fragment to htmx and a whole page otherwise.
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Who acts and from where, for the audit log written by the services.
+    "audit.context.AuditContextMiddleware",
+    # A session that has a device, or must have one, goes no further than the
+    # second-factor pages until it passed them (accounts/two_factor/).
+    "accounts.two_factor.middleware.TwoFactorMiddleware",
+    # Last: turns a lockout that axes flagged during the request into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# axes first: it refuses a locked-out account or address before the password
+# is even checked (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 TEMPLATES = [
@@ -216,6 +250,42 @@ CSRF_TRUSTED_ORIGINS = [
     for scheme in (["http", "https"] if DEBUG else ["https"])
     for host in (BASE_DOMAIN, f"*.{BASE_DOMAIN}")
 ]
+
+# --- Login lockout (django-axes, accounts/lockout.py, docs/security.md) --------------
+# Five failures in a row lock the account, and five from one address lock that
+# address, for 15 minutes after the last failure; a success resets the account.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = "accounts.lockout.lockout_parameters"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+# The audit log records logins; axes keeps only what it needs to lock.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------
+# Everything from our own origin; no inline script or style anywhere, the
+# Django admin and the API docs included (Swagger UI is served split).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Bootstrap draws its form controls with data: SVGs; QR codes are data too.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Two-factor authentication (django-otp, accounts/two_factor/) -------------------
+OTP_TOTP_ISSUER = "SmartMaintenance"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -348,6 +418,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No badge from validator.swagger.io: the docs load nothing from elsewhere (CSP).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Choice sets that several serializers share get one name each.

@@ -1,7 +1,7 @@
 """The REST API of a tenant's subdomain, under /api/v1/ (docs/api.md)."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from billing.api.plan import PlanView
 from smartmaintenance.api.exceptions import api_not_found
@@ -15,9 +15,12 @@ v1 = [
     path("", include("attachments.api.urls")),
     path("", include("preventive.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("audit.api.urls")),
     path("plan/", PlanView.as_view(), name="plan"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file of its own,
+    # so the page runs under script-src 'self' (no inline script).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
 
 urlpatterns = [

@@ -27,5 +27,7 @@ urlpatterns = [
     path("api/v1/platform/", include(("main_site.api.platform", "platform-api"))),
     path("billing/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
     re_path(r"^api/", api_not_found),
+    # Platform admins' second factor (required of them before the admin opens).
+    path("two-factor/", include("accounts.two_factor.urls")),
     path("admin/", admin.site.urls),
 ]

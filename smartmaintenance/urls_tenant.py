@@ -9,7 +9,9 @@ from requests_app.views import AssetReportView
 
 urlpatterns = [
     path("", home_view, name="home"),
+    path("accounts/two-factor/", include("accounts.two_factor.urls")),
     path("accounts/", include("accounts.urls")),
+    path("settings/audit/", include("audit.urls")),
     path("assets/", include("assets.urls")),
     path("requests/", include("requests_app.urls")),
     path("schedules/", include("preventive.urls")),

@@ -34,6 +34,7 @@ from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.python import Serializer as PythonSerializer
 from django.db import connection, models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django_tenants.utils import (
     app_labels,
@@ -95,6 +96,10 @@ TENANT_FIELDS = [
     "created",
     "updated",
 ]
+
+# Sent with ``tenant`` and ``path`` once an export is complete: the audit log,
+# above tenants in the layers, records it in the tenant's own log.
+tenant_exported = Signal()
 
 # Spreadsheets run cells starting with these as formulas; a requester could
 # otherwise plant one for the admin who opens the export.
@@ -170,6 +175,7 @@ def tenant_export(*, tenant: Tenant, path) -> Path:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+    tenant_exported.send(sender=tenant_export, tenant=tenant, path=path)
     return path
 
 

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 from worker_process import test_broker_url
 
@@ -46,9 +48,20 @@ class TenantClient(Client):
         with tenant_context(self.tenant):
             return super().login(**credentials)
 
-    def force_login(self, user, backend=None):
+    def force_login(self, user, backend=None, verified=False):
+        """
+        ``verified=True``: the session has also passed a second factor (the
+        user gets an authenticator app if they have none), as platform admins'
+        sessions must have before the admin opens (accounts/two_factor/).
+        """
         with tenant_context(self.tenant):
             super().force_login(user, backend)
+            if verified:
+                device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+                device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+                session = self.session
+                session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+                session.save()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -351,7 +351,7 @@ def test_a_read_only_key_may_only_read(public_tenant, admin):
 
 
 def test_the_admin_session_works_too(public_client, admin):
-    public_client.force_login(admin)
+    public_client.force_login(admin, verified=True)
     assert public_client.get(f"{BASE}/tenants/").status_code == 200
 
 

@@ -330,7 +330,7 @@ def test_the_platform_admin_lists_failed_and_overdue_runs(public_client, alpha, 
             job="test.lost", tenant=beta, slot="b", claim=claim, queued=now - timedelta(hours=2)
         )
         JobRun.objects.create(job="test.fine", tenant=beta, slot="c", claim=claim, queued=now)
-    public_client.force_login(admin)
+    public_client.force_login(admin, verified=True)
 
     def listed(state):
         page = public_client.get(f"/admin/tenants/jobrun/?state={state}").content.decode()
@@ -501,7 +501,7 @@ def test_the_platform_admin_charts_a_tenants_daily_usage(public_client, make_ten
                 tenant=tenant, day=day, users=users, assets=1, requests_this_month=0,
                 storage_bytes=0, plan="free",
             )  # fmt: skip
-    public_client.force_login(admin)
+    public_client.force_login(admin, verified=True)
 
     page = public_client.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
 

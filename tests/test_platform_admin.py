@@ -1,6 +1,8 @@
 """Django admin on the main domain: tenants with usage, actions, audit log."""
 
 import pytest
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context, tenant_context
 
 from accounts.services import user_create
@@ -25,17 +27,23 @@ def platform_admin(public_tenant):
 
 @pytest.fixture
 def admin_client(public_client, platform_admin):
-    public_client.force_login(platform_admin)
+    public_client.force_login(platform_admin, verified=True)
     return public_client
 
 
 def test_the_platform_superuser_logs_in_on_the_main_domain(public_client, platform_admin):
+    with schema_context("public"):
+        device = TOTPDevice.objects.create(user=platform_admin, name="app", confirmed=True)
     response = public_client.post(
         "/admin/login/?next=/admin/",
         {"username": "ops@platform.example", "password": "ops-Password-99"},
     )
 
     assert response.status_code == 302
+    # The second factor, which platform admins must have (docs/security.md).
+    assert public_client.get("/admin/")["Location"].startswith("/two-factor/verify/")
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    public_client.post("/two-factor/verify/", {"code": f"{totp.token():06d}"})
     assert public_client.get("/admin/").status_code == 200
 
 

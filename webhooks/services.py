@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import Action
+from audit.services import audit_record, changes_between
 from billing import limits
 from billing.plans import Feature
 from requests_app.events import EventKind
@@ -77,7 +79,18 @@ def endpoint_create(
     )
     _endpoint_clean(endpoint)
     endpoint.save()
+    audit_record(
+        action=Action.WEBHOOK_CREATED,
+        target=endpoint,
+        actor=by,
+        changes=changes_between({}, _audited(endpoint)),
+    )
     return endpoint
+
+
+def _audited(endpoint: WebhookEndpoint) -> dict:
+    """What the audit log shows of an endpoint (never its secret)."""
+    return {field: getattr(endpoint, field) for field in ENDPOINT_FIELDS}
 
 
 @transaction.atomic
@@ -86,10 +99,14 @@ def endpoint_update(*, endpoint: WebhookEndpoint, by, **changes) -> WebhookEndpo
     if unknown:
         raise TypeError(f"endpoint_update() cannot change {sorted(unknown)}.")
     _require_manager(by)
+    before = _audited(endpoint)
     for field, value in changes.items():
         setattr(endpoint, field, list(value) if field == "events" else value)
     _endpoint_clean(endpoint)
     endpoint.save()
+    diff = changes_between(before, _audited(endpoint))
+    if diff:
+        audit_record(action=Action.WEBHOOK_CHANGED, target=endpoint, actor=by, changes=diff)
     return endpoint
 
 
@@ -97,6 +114,12 @@ def endpoint_update(*, endpoint: WebhookEndpoint, by, **changes) -> WebhookEndpo
 def endpoint_delete(*, endpoint: WebhookEndpoint, by) -> None:
     """Delete the endpoint and its delivery log; deliveries still queued are dropped."""
     _require_manager(by)
+    audit_record(
+        action=Action.WEBHOOK_DELETED,
+        target=endpoint,
+        actor=by,
+        changes=changes_between(_audited(endpoint), {}),
+    )
     endpoint.delete()
 
 
@@ -110,6 +133,12 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint, by) -> WebhookEndpoint:
     _require_manager(by)
     endpoint.secret = secret_generate()
     endpoint.save(update_fields=["secret"])
+    audit_record(
+        action=Action.WEBHOOK_CHANGED,
+        target=endpoint,
+        actor=by,
+        changes={"secret": ["…", "rotated"]},
+    )
     return endpoint
 
 

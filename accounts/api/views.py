@@ -66,6 +66,7 @@ class UserViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = services.user_invite(
+            by=request.user,
             email=data["email"],
             password=data.get("password"),
             full_name=data.get("full_name", ""),
