@@ -12,10 +12,13 @@ never on their order.
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from audit.context import current_request, request_actor
+from audit.models import Action
+from audit.services import audit_record
 from billing.models import TenantSubscription
 from billing.notices import notice_send
 from billing.plans import get_plan, plan_limits
@@ -128,13 +131,30 @@ def tenant_follow(
     now = now or timezone.now()
     with schema_context(get_public_schema_name()):
         tenant = Tenant.objects.select_for_update().get(pk=subscription.tenant_id)
-        before = tenant.status
+        before, before_plan = tenant.status, tenant.plan
         values = _tenant_values(subscription, tenant, now)
         if not values:
             return tenant
         tenant = tenant_services.tenant_update(tenant=tenant, actor=actor, action=action, **values)
+    if tenant.plan != before_plan:
+        _plan_change_audit(tenant=tenant, before=before_plan, actor=actor)
     _notify_status_change(tenant, before, subscription)
     return tenant
+
+
+def _plan_change_audit(*, tenant: Tenant, before: str, actor: str) -> None:
+    # The tenant's own log says when its plan changed and who did it: one of
+    # its users on its own host; otherwise a platform admin (named by e-mail,
+    # their account is not the tenant's) or Stripe's events ("billing").
+    user = request_actor(current_request())
+    member = user is not None and connection.schema_name == tenant.schema_name
+    with tenant_context(tenant):
+        audit_record(
+            action=Action.PLAN_CHANGED,
+            changes={"plan": [before, tenant.plan]},
+            actor=user if member else None,
+            actor_email="" if member else getattr(user, "email", "") or actor,
+        )
 
 
 def _notify_status_change(tenant: Tenant, before: str, subscription) -> None:
