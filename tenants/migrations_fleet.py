@@ -68,7 +68,8 @@ class SchemaResult:
 
     schema_name: str
     applied: list[str] = field(default_factory=list)
-    error: str = ""
+    error: str = ""  # the traceback
+    message: str = ""  # the error's first line, for the summary
     seconds: float = 0.0
 
     @property
@@ -245,8 +246,10 @@ def schema_migrate_logged(
         log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} migrating {schema_name}\n")
         try:
             result.applied = migrator.migrate(schema_name, log)
-        except Exception:
+        except Exception as error:
             result.error = traceback.format_exc()
+            first_line = (str(error).strip().splitlines() or [""])[0]
+            result.message = f"{type(error).__name__}: {first_line}"
             log.write(result.error)
             # The failed migration's transaction is rolled back; a worker
             # starts the next schema on a fresh connection.

@@ -9,6 +9,8 @@ index for a partial one. A table named like that index makes 0002 fail in
 one schema.
 """
 
+from functools import partial
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -78,7 +80,7 @@ def test_skips_current_resumes_after_failure_and_matches_migrate_schemas(
     def run(log_dir):
         schemas = [alpha.schema_name, one, two, three]
         return in_own_connection(
-            call_command, "migrate_tenants", workers=2, log_dir=log_dir, schemas=schemas
+            partial(call_command, "migrate_tenants", workers=2, log_dir=log_dir, schemas=schemas)
         )
 
     def state(schema_name):
@@ -116,12 +118,14 @@ def test_skips_current_resumes_after_failure_and_matches_migrate_schemas(
 
     # The stock path on the fourth, then every schema compared with it and with alpha.
     in_own_connection(
-        call_command,
-        "migrate_schemas",
-        tenant=True,
-        schema_name=stock,
-        interactive=False,
-        verbosity=0,
+        partial(
+            call_command,
+            "migrate_schemas",
+            tenant=True,
+            schema_name=stock,
+            interactive=False,
+            verbosity=0,
+        )
     )
     expected = state(stock)
     assert expected == state(alpha.schema_name) == current_before

@@ -50,8 +50,7 @@ class Command(BaseCommand):
         )
         if result.failed:
             for failure in result.failed:
-                last_line = failure.error.strip().splitlines()[-1]
-                self.stderr.write(f"  {failure.schema_name}: {last_line}")
+                self.stderr.write(f"  {failure.schema_name}: {failure.message}")
             raise CommandError(
                 f"{len(result.failed)} schema(s) failed (see their logs); fix the cause and run "
                 "migrate_tenants again: finished schemas are skipped."
