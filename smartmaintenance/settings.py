@@ -125,6 +125,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 MIDDLEWARE = [
+    # First, so that every response gets the policy, also those that the
+    # middleware below answers by themselves (suspended, unknown host, refused).
+    "csp.middleware.CSPMiddleware",
     # /healthz on any host, before routing (smartmaintenance/health.py).
     "smartmaintenance.health.HealthCheckMiddleware",
     # Tenant routing, then the tenant's status (tenants/middleware.py).
@@ -144,7 +147,6 @@ MIDDLEWARE = [
     # request.htmx: views answer a fragment to htmx and a whole page otherwise.
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     # Who acts and from where, for the audit log written by the services.
     "audit.context.AuditContextMiddleware",
     # A session that has a device, or must have one, goes no further than the

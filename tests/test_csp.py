@@ -7,6 +7,8 @@ from django.test.testcases import LiveServerThread
 from playwright.sync_api import sync_playwright
 
 from accounts.roles import BuiltinRole
+from tenants.services import tenant_suspend
+from tests.conftest import TenantClient
 
 
 def policy(response) -> dict[str, str]:
@@ -65,6 +67,19 @@ def test_main_domain_responses_carry_it(public_client, path):
 
     assert response.status_code < 500
     assert_strict(response)
+
+
+def test_answers_made_before_routing_carry_it(public_client, make_tenant):
+    # Unknown hosts and suspended tenants are answered by middleware before any view.
+    tenant = make_tenant("gamma")
+    tenant_suspend(tenant=tenant, reason="Chargeback", actor="test")
+
+    for response in (
+        TenantClient(tenant).get("/accounts/login/"),
+        public_client.get("/", HTTP_HOST="nobody.localhost"),
+    ):
+        assert response.status_code >= 400
+        assert_strict(response)
 
 
 def test_swagger_ui_runs_without_inline_script(alpha_client):
