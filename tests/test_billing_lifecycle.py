@@ -11,7 +11,6 @@ import time
 import billing_stripe as fake
 import pytest
 import time_machine
-from conftest import TenantClient
 from django.core import mail
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
@@ -20,6 +19,7 @@ from billing.models import TenantSubscription
 from billing.subscriptions import subscription_dunning_check
 from tenants.models import Tenant
 from tenants.services import TRIAL_GRACE_PERIOD, tenants_suspend_expired_trials
+from tests.conftest import TenantClient
 
 pytestmark = pytest.mark.django_db
 

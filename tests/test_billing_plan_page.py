@@ -10,7 +10,6 @@ from urllib.parse import parse_qs
 import billing_stripe as fake
 import pytest
 import responses
-from conftest import APIClient, TenantClient
 from django.contrib.messages import get_messages
 from django_tenants.utils import get_public_schema_name, schema_context
 from djstripe.models import Customer, Invoice
@@ -26,6 +25,7 @@ from billing.models import TenantSubscription
 from billing.plans import PlanCode
 from billing.subscriptions import subscription_apply_stripe
 from tenants.models import Tenant
+from tests.conftest import APIClient, TenantClient
 
 pytestmark = pytest.mark.django_db
 

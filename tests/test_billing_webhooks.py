@@ -12,13 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 import billing_stripe as fake
 import pytest
 import responses
-from conftest import TenantClient
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from billing.models import StripeEvent, TenantSubscription
 from billing.tasks import stripe_subscription_refresh
 from tenants.models import Tenant, TenantAuditEntry
+from tests.conftest import TenantClient
 
 pytestmark = pytest.mark.django_db
 
