@@ -1,0 +1,235 @@
+"""
+Every page of a tenant's web UI renders in a number of queries that does not
+depend on how many rows the tenant has (issue 12's acceptance).
+
+The pages are found in the tenant URLconf, not listed by hand: every named
+URL outside the API is requested, as a tenant admin (or logged out, for the
+pages of people without an account), once with a few rows of everything
+(requests, assets, locations, users, comments, attachments, schedules, roles,
+API keys, webhook endpoints and deliveries) and once with ten times as many,
+the objects a page is about included (the request with 3, then 30 comments).
+The second count must not be higher than the first.
+
+A new URL with parameters needs an entry in PARAMS; one that takes only
+POST, an entry in POST_ONLY (checked: it must answer GET with 405). When a
+page grows, the failure names the engineer whose area it is (OWNERS).
+"""
+
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from accounts.api_keys import api_key_create
+from accounts.roles import BuiltinRole
+from accounts.services import role_create, roles_provision_defaults, user_create
+from assets.models import Location
+from assets.services import asset_create, location_create
+from attachments.services import attachment_create
+from billing.services import tenant_change_plan
+from preventive.models import Recurrence
+from preventive.services import schedule_create
+from requests_app.models import RequestType, Status
+from requests_app.services import request_comment_create, request_create, request_transition
+from webhooks.models import WebhookDelivery
+from webhooks.services import endpoint_create
+
+FEW, MANY = 3, 30
+
+# Not pages: they answer GET with 405 (asserted, so the list stays true).
+POST_ONLY = {
+    "accounts:logout",
+    "accounts:api_key_revoke",
+    "assets:attachment_upload",
+    "assets:retire",
+    "requests_app:transition",
+    "requests_app:comment",
+    "requests_app:attachment_upload",
+    "requests_app:attachment_delete",
+    "webhooks:rotate_secret",
+    "webhooks:delivery_replay",
+}
+
+# Pages for people without an account (or not logged in yet): requested logged out.
+ANONYMOUS = {"accounts:login", "asset_report"}
+
+# The URL parameters of each parametrised page, from the rows of the tenant.
+PARAMS = {
+    "accounts:user_update": lambda rows: {"pk": rows.technician.pk},
+    "accounts:role_update": lambda rows: {"pk": rows.role.pk},
+    "accounts:role_delete": lambda rows: {"pk": rows.role.pk},
+    "accounts:api_key_revoke": lambda rows: {"pk": rows.api_key.pk},
+    "assets:detail": lambda rows: {"pk": rows.asset.pk},
+    "assets:update": lambda rows: {"pk": rows.asset.pk},
+    "assets:attachment_upload": lambda rows: {"pk": rows.asset.pk},
+    "assets:retire": lambda rows: {"pk": rows.asset.pk},
+    "assets:qr_svg": lambda rows: {"pk": rows.asset.pk},
+    "assets:qr_png": lambda rows: {"pk": rows.asset.pk},
+    "assets:location_update": lambda rows: {"pk": rows.site.pk},
+    "requests_app:detail": lambda rows: {"pk": rows.request.pk},
+    "requests_app:transition": lambda rows: {"pk": rows.request.pk},
+    "requests_app:comment": lambda rows: {"pk": rows.request.pk},
+    "requests_app:attachment_upload": lambda rows: {"pk": rows.request.pk},
+    "requests_app:attachment_download": lambda rows: {"pk": rows.attachment.pk},
+    "requests_app:attachment_delete": lambda rows: {"pk": rows.attachment.pk},
+    "webhooks:endpoint_detail": lambda rows: {"pk": rows.endpoint.pk},
+    "webhooks:endpoint_update": lambda rows: {"pk": rows.endpoint.pk},
+    "webhooks:endpoint_delete": lambda rows: {"pk": rows.endpoint.pk},
+    "webhooks:rotate_secret": lambda rows: {"pk": rows.endpoint.pk},
+    "webhooks:delivery_detail": lambda rows: {"pk": rows.delivery.pk},
+    "webhooks:delivery_replay": lambda rows: {"pk": rows.delivery.pk},
+    "asset_report": lambda rows: {"token": rows.asset.report_token},
+}
+
+# Whose pages they are (issue 12 was split between four engineers).
+OWNERS = {
+    "home": "uidash",
+    "requests_app:dashboard": "uidash",
+    "assets": "uidash",
+    "preventive": "uidash",
+    "requests_app": "uireq",
+    "asset_report": "uireq",
+    "accounts": "uiacct",
+    "webhooks": "uiacct",
+    "settings": "uiacct",
+}
+
+SKIPPED_NAMESPACES = {"api"}  # the REST API: its own suite
+
+
+def owner(name):
+    return OWNERS.get(name) or OWNERS.get(name.split(":")[0], "unassigned")
+
+
+def _named_urls(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in SKIPPED_NAMESPACES:
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _named_urls(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+TENANT_URLS = sorted(set(_named_urls(get_resolver("smartmaintenance.urls_tenant").url_patterns)))
+
+
+class Rows:
+    """
+    The rows of a tenant that its pages list, grown from a few to many with
+    the services the pages use; the objects pages are about (``request``,
+    ``asset``...) gain related rows as the rest grows.
+    """
+
+    def __init__(self, tenant):
+        tenant_change_plan(tenant=tenant, plan="enterprise", actor="test")
+        self.roles = roles_provision_defaults()
+        self.admin = self.user("admin", BuiltinRole.ADMIN)
+        self.technician = self.user("tech", BuiltinRole.TECHNICIAN)
+        self.site = location_create(name="Plant", kind=Location.Kind.SITE)
+        self.asset = asset_create(name="Pump", asset_tag="P-0", location=self.site)
+        self.request = self.new_request("Tripped breaker", assignee=self.technician)
+        self.attachment = self.attach(request=self.request)
+        self.role = role_create(name="Custom 0", permissions=[])
+        self.api_key, _raw = api_key_create(by=self.admin, name="key 0")
+        self.endpoint = endpoint_create(by=self.admin, url="https://hooks.example.com/0")
+        self.delivery = self.deliver(self.endpoint)
+        self.count = 1
+
+    def user(self, name, role):
+        email = f"{name}@rows.example"
+        return user_create(email=email, password=None, roles=[self.roles[role]])
+
+    def new_request(self, title, assignee=None):
+        request = request_create(
+            title=title,
+            requester=self.admin,
+            asset=self.asset,
+            type=RequestType.ELECTRICAL,
+            priority="high",
+            details={"voltage": 230, "circuit": "B2"},
+        )
+        if assignee is not None:
+            request_transition(request=request, to_status=Status.TRIAGED, by=self.admin)
+            request_transition(
+                request=request, to_status=Status.ASSIGNED, by=self.admin, assignee=assignee
+            )
+            request_transition(request=request, to_status=Status.IN_PROGRESS, by=assignee)
+        return request
+
+    def attach(self, **owner):
+        upload = SimpleUploadedFile("note.txt", b"breaker B2 tripped twice", "text/plain")
+        return attachment_create(file=upload, uploaded_by=self.admin, **owner)
+
+    def deliver(self, endpoint):
+        return WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event_kind="request.created",
+            event_id=f"00000000-0000-0000-0000-{WebhookDelivery.objects.count():012d}",
+            payload={"type": "request.created"},
+            next_attempt_at=timezone.now(),
+        )
+
+    def grow(self, count):
+        """Top every kind of row up to ``count``."""
+        for i in range(self.count, count):
+            technician = self.user(f"tech{i}", BuiltinRole.TECHNICIAN)
+            self.user(f"requester{i}", BuiltinRole.REQUESTER)
+            building = location_create(
+                name=f"Hall {i}", kind=Location.Kind.BUILDING, parent=self.site
+            )
+            asset_create(name=f"Motor {i}", asset_tag=f"M-{i}", location=building)
+            self.new_request(f"Request {i}", assignee=technician if i % 2 else None)
+            request_comment_create(request=self.request, author=self.admin, body=f"Comment {i}")
+            self.attach(request=self.request)
+            self.attach(asset=self.asset)
+            schedule_create(
+                asset=self.asset,
+                title=f"Inspection {i}",
+                recurrence=Recurrence.MONTHLY,
+                starts_on=date(2026, 1, 1),
+                steps=[f"Step {i}.1", f"Step {i}.2"],
+            )
+            role_create(name=f"Custom {i}", permissions=[])
+            api_key_create(by=self.admin, name=f"key {i}")
+            endpoint_create(by=self.admin, url=f"https://hooks.example.com/{i}")
+            self.deliver(self.endpoint)
+        self.count = count
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    return response, [query["sql"] for query in queries.captured_queries]
+
+
+@pytest.mark.parametrize("name", TENANT_URLS)
+def test_every_page_renders_in_a_number_of_queries_independent_of_the_rows(
+    name, alpha, alpha_client
+):
+    rows = Rows(alpha)
+    rows.grow(FEW)
+    # A new parametrised page fails here: add it to PARAMS.
+    url = reverse(name, kwargs=PARAMS[name](rows) if name in PARAMS else None)
+    if name not in ANONYMOUS:
+        alpha_client.force_login(rows.admin)
+
+    if name in POST_ONLY:
+        assert alpha_client.get(url).status_code == 405
+        return
+    alpha_client.get(url)  # once first: per-process caches (content types...) filled
+    response, few = _queries(alpha_client, url)
+    assert response.status_code == 200, (name, response.status_code)
+
+    rows.grow(MANY)
+    response, many = _queries(alpha_client, url)
+    assert response.status_code == 200, (name, response.status_code)
+    assert len(many) <= len(few), (
+        f"{name} ({owner(name)}'s page) runs {len(few)} queries with {FEW} rows of "
+        f"everything and {len(many)} with {MANY}:\n" + "\n".join(many)
+    )
