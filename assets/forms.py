@@ -92,3 +92,27 @@ class AttachmentForm(forms.Form):
             attrs={"accept": ".jpg,.jpeg,.png,.gif,.webp,.pdf,.txt,.csv"}
         ),
     )
+
+
+class LabelSheetForm(forms.Form):
+    """The assets ticked on the list whose QR labels to print."""
+
+    MAX_LABELS = 21 * 10  # ten A4 sheets of 21
+
+    asset = forms.TypedMultipleChoiceField(
+        coerce=int,
+        error_messages={"required": _("Tick the assets to print labels for.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any id is acceptable input; ids of no asset are simply not printed.
+        self.fields["asset"].valid_value = lambda value: str(value).isdigit()
+
+    def clean_asset(self):
+        ids = list(dict.fromkeys(self.cleaned_data["asset"]))
+        if len(ids) > self.MAX_LABELS:
+            raise forms.ValidationError(
+                _("At most %(max)s labels at a time."), params={"max": self.MAX_LABELS}
+            )
+        return ids

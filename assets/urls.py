@@ -9,6 +9,7 @@ app_name = "assets"
 urlpatterns = [
     path("", views.AssetListView.as_view(), name="list"),
     path("new/", views.AssetCreateView.as_view(), name="create"),
+    path("labels/", views.AssetLabelSheetView.as_view(), name="labels"),
     path("<int:pk>/", views.AssetDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.AssetUpdateView.as_view(), name="update"),
     path(
@@ -16,6 +17,7 @@ urlpatterns = [
         views.AssetAttachmentUploadView.as_view(),
         name="attachment_upload",
     ),
+    path("<int:pk>/photo/", views.AssetPhotoView.as_view(), name="photo"),
     path("<int:pk>/retire/", views.AssetRetireView.as_view(), name="retire"),
     path("<int:pk>/qr.svg", views.AssetQRCodeView.as_view(), {"format": "svg"}, name="qr_svg"),
     path("<int:pk>/qr.png", views.AssetQRCodeView.as_view(), {"format": "png"}, name="qr_png"),

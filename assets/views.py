@@ -9,16 +9,18 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
+from django.utils.html import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from accounts.selectors import user_is_lead
 from assets import selectors, services
-from assets.forms import AssetForm, AttachmentForm, LocationForm
-from assets.qr import qr_png, qr_svg
+from assets.forms import AssetForm, AttachmentForm, LabelSheetForm, LocationForm
+from assets.panels import asset_panels
+from assets.qr import qr_png, qr_svg, qr_svg_inline
 from attachments import selectors as attachment_selectors
 from attachments import services as attachment_services
 from attachments.content import ALLOWED_DESCRIPTION, MAX_ATTACHMENT_SIZE
@@ -34,9 +36,11 @@ def report_url(request, asset) -> str:
 
 
 class AssetListView(PermissionRequiredMixin, TemplateView):
+    """Filters and the page number stay in the query string, so a filtered list can be shared."""
+
     permission_required = "assets.view_asset"
     template_name = "assets/asset_list.html"
-    page_size = 50
+    page_size = 25
 
     def get_context_data(self, **kwargs):
         filterset = selectors.AssetFilter(self.request.GET or None, queryset=selectors.asset_list())
@@ -44,7 +48,13 @@ class AssetListView(PermissionRequiredMixin, TemplateView):
         query = self.request.GET.copy()
         query.pop("page", None)
         return super().get_context_data(
-            filter_form=filterset.form, page=page, query=query.urlencode(), **kwargs
+            nav="assets",
+            filter_form=filterset.form,
+            categories=selectors.asset_categories(),
+            filtered=any(value for key, value in query.items()),
+            page=page,
+            query=query.urlencode(),
+            **kwargs,
         )
 
 
@@ -56,7 +66,9 @@ class AssetDetailView(PermissionRequiredMixin, TemplateView):
         asset = selectors.asset_get(pk=self.kwargs["pk"])
         kwargs.setdefault("attachment_form", AttachmentForm())
         return super().get_context_data(
+            nav="assets",
             asset=asset,
+            panels=asset_panels(asset, self.request.user),
             location_path=selectors.location_path(asset.location) if asset.location else [],
             components=asset.components.order_by("name"),
             changes=selectors.asset_changes(asset=asset)[:100],
@@ -106,7 +118,9 @@ class AssetFormMixin(PermissionRequiredMixin):
         return asset
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(categories=selectors.asset_categories(), **kwargs)
+        return super().get_context_data(
+            nav="assets", categories=selectors.asset_categories(), **kwargs
+        )
 
 
 class AssetCreateView(AssetFormMixin, ServiceFormMixin, FormView):
@@ -176,6 +190,60 @@ class AssetQRCodeView(PermissionRequiredMixin, View):
         return response
 
 
+class AssetPhotoView(PermissionRequiredMixin, View):
+    """
+    An asset's photo, for whoever may see the asset (the rule attachments
+    apply to the asset's files, ``selectors.asset_is_visible_to``). Uploads
+    are not served from MEDIA_URL: this view is the only way out, with the
+    same locks as attachment downloads (nosniff, a sandboxing CSP).
+    """
+
+    permission_required = "assets.view_asset"
+
+    def get(self, request, pk):
+        asset = selectors.asset_get(pk=pk)
+        if not asset.photo or not selectors.asset_is_visible_to(asset, request.user):
+            raise Http404("No photo.")
+        try:
+            photo = asset.photo.open("rb")
+        except FileNotFoundError:
+            raise Http404("No photo.") from None
+        # Pillow checked it is an image on upload (ImageField); the browser
+        # still gets no say in what it is (nosniff).
+        response = FileResponse(photo, filename=asset.photo.name.rsplit("/", 1)[-1])
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+
+class AssetLabelSheetView(PermissionRequiredMixin, TemplateView):
+    """
+    QR labels of the assets ticked on the list, to print on A4 label sheets
+    (3 by 7 labels of 63.5 by 38.1 mm a page; static/css/labels.css).
+    """
+
+    permission_required = "assets.view_asset"
+    template_name = "assets/label_sheet.html"
+
+    def get(self, request, *args, **kwargs):
+        form = LabelSheetForm(request.GET)
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors.get("asset", [])) or _("Choose assets."))
+            return redirect("assets:list")
+        labels = [
+            {
+                "asset": asset,
+                # segno's SVG: our own markup around the URL it escapes.
+                "qr": mark_safe(  # noqa: S308
+                    qr_svg_inline(report_url(request, asset), title=_("QR code of %s") % asset)
+                ),
+            }
+            for asset in selectors.asset_list_by_ids(form.cleaned_data["asset"])
+        ]
+        return self.render_to_response(self.get_context_data(nav="assets", labels=labels))
+
+
 # --- Staff: locations ----------------------------------------------------------
 
 
@@ -184,7 +252,7 @@ class LocationListView(PermissionRequiredMixin, TemplateView):
     template_name = "assets/location_list.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(locations=selectors.location_tree(), **kwargs)
+        return super().get_context_data(nav="assets", locations=selectors.location_tree(), **kwargs)
 
 
 class LocationCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
@@ -195,6 +263,9 @@ class LocationCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
 
     def get_initial(self):
         return {"parent": self.request.GET.get("parent")}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(nav="assets", **kwargs)
 
     def form_save(self, form):
         return services.location_create(**form.cleaned_data)
@@ -217,7 +288,7 @@ class LocationUpdateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
         return {**super().get_form_kwargs(), "instance": self.location}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(location=self.location, **kwargs)
+        return super().get_context_data(nav="assets", location=self.location, **kwargs)
 
     def form_save(self, form):
         data = {name: form.cleaned_data[name] for name in form.changed_data}

@@ -6,6 +6,8 @@ class PreventiveConfig(AppConfig):
     verbose_name = "Preventive maintenance"
 
     def ready(self):
+        from assets.panels import asset_panel_register
+        from preventive.asset_panel import asset_schedules_panel
         from tenants.jobs import job_register_daily
 
         # Early, in each tenant's own morning: the day's work is there when staff arrive.
@@ -13,4 +15,10 @@ class PreventiveConfig(AppConfig):
             "preventive.generate",
             task="preventive.tasks.preventive_requests_generate",
             local_hour=6,
+        )
+        asset_panel_register(
+            "schedules",
+            template="assets/panels/schedules.html",
+            context=asset_schedules_panel,
+            order=20,
         )

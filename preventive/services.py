@@ -8,7 +8,7 @@ Design notes: docs/assets.md, "Preventive maintenance".
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -95,6 +95,33 @@ def schedule_update(*, schedule: MaintenanceSchedule, data: dict, steps=None):
     stored.save()
     if steps is not None:
         _steps_set(stored, steps)
+    return stored
+
+
+@transaction.atomic
+def schedule_pause(*, schedule: MaintenanceSchedule) -> MaintenanceSchedule:
+    """Stop filing requests for ``schedule`` until it is resumed. Idempotent."""
+    return schedule_update(schedule=schedule, data={"active": False})
+
+
+@transaction.atomic
+def schedule_resume(*, schedule: MaintenanceSchedule, now=None) -> MaintenanceSchedule:
+    """
+    File requests for ``schedule`` again, from today (in the tenant's time
+    zone) on: the dates it was paused through are skipped, not caught up,
+    since nobody wants a burst of overdue work for the weeks it was off.
+    Idempotent: resuming an active schedule changes nothing.
+    """
+    limits.require_feature(current_tenant(), Feature.PREVENTIVE_MAINTENANCE)
+    stored = MaintenanceSchedule.objects.select_for_update().get(pk=schedule.pk)
+    if stored.active:
+        return stored
+    yesterday = tenant_today(now=now) - timedelta(days=1)
+    stored.active = True
+    if stored.last_generated_on is None or stored.last_generated_on < yesterday:
+        # Generation resumes after this date (see preventive_requests_generate).
+        stored.last_generated_on = yesterday
+    stored.save(update_fields=["active", "last_generated_on", "updated"])
     return stored
 
 

@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "tenants.middleware.TenantRoutingMiddleware",
     "tenants.middleware.TenantSuspendedMiddleware",
     "tenants.middleware.TenantReadOnlyMiddleware",
+    "tenants.middleware.TenantTimezoneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -4,19 +4,22 @@ settings.MIDDLEWARE:
 
 1. TenantRoutingMiddleware picks the tenant from the host;
 2. TenantSuspendedMiddleware refuses every request to a suspended tenant;
-3. TenantReadOnlyMiddleware refuses changes to a read-only one.
+3. TenantReadOnlyMiddleware refuses changes to a read-only one;
+4. TenantTimezoneMiddleware shows the tenant's times in its time zone.
 
 The last two answer before sessions, authentication or any view run: a
 refused tenant costs no session lookup.
 """
 
 import functools
+import zoneinfo
 
 from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.http import HttpResponseNotFound, JsonResponse
 from django.http.request import split_domain_port
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.deprecation import MiddlewareMixin
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
@@ -134,3 +137,36 @@ class TenantReadOnlyMiddleware(MiddlewareMixin):
     def allowed_when_read_only(request):
         safe = request.method in ("GET", "HEAD", "OPTIONS")
         return safe or request.path in READ_ONLY_EXEMPT_PATHS
+
+
+@functools.lru_cache(maxsize=256)
+def _zone(name):
+    # ZoneInfo caches too, but a failed lookup (a zone removed from tzdata) would raise each time.
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+class TenantTimezoneMiddleware:
+    """
+    On a tenant's host, templates and forms show and read times in the
+    tenant's time zone (``Tenant.timezone``); the main domain stays in UTC.
+    After the status middleware in settings.MIDDLEWARE: a refused request
+    renders no times. The zone is deactivated after the response, so a
+    thread that serves another tenant next never inherits it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        zone = None if tenant is None or tenant.is_public else _zone(tenant.timezone)
+        if zone is None:
+            return self.get_response(request)
+        timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -62,8 +62,10 @@ def test_the_new_admin_can_log_in_on_the_new_subdomain(public_client):
     )
 
     assert response.status_code == 302
-    home = public_client.get("/", HTTP_HOST="gamma.localhost")
-    assert "Welcome, Gina" in home.content.decode()
+    # An admin's home is the dashboard.
+    home = public_client.get("/", HTTP_HOST="gamma.localhost", follow=True)
+    assert home.redirect_chain[-1][0] == "/requests/dashboard/"
+    assert "Gina" in home.content.decode() and "<h1" in home.content.decode()
 
 
 def test_signup_page_shows_each_error_beside_its_field(public_client, alpha):

@@ -48,11 +48,19 @@ from requests_app.models import (
     Status,
     overdue_condition,
 )
-from requests_app.selectors import request_visibility_filter
+from requests_app.selectors import (
+    request_list_visible_to,
+    request_visibility_filter,
+    user_is_lead,
+    user_is_technician,
+    user_trades,
+)
 from tenants.selectors import current_tenant
 
 MONTHS = 12
 TOP_ASSETS = 5
+OVERDUE_SHOWN = 10
+QUEUE_SHOWN = 25
 # The fields the dashboard counts requests by (the field is also the figure's key).
 _CHOICES = (("status", Status), ("type", RequestType), ("priority", Priority))
 
@@ -324,3 +332,68 @@ def _top_assets_from_months(since, limit: int = TOP_ASSETS) -> list[dict]:
         .filter(count__gt=0)
         .order_by("-count", "name", "asset_id")[:limit]
     )
+
+
+# --- Lists beside the figures, and the home pages ------------------------------------
+
+
+def dashboard_overdue(user, now=None, limit: int = OVERDUE_SHOWN) -> list:
+    """
+    The visible requests overdue at ``now``, the longest overdue first, at
+    most ``limit``, with what a list shows joined in: one query, answered
+    from the small open backlog whatever the history holds.
+    """
+    now = now or timezone.now()
+    return list(
+        request_list_visible_to(user)
+        .filter(overdue_condition(now))
+        .order_by("due_at", "pk")[:limit]
+    )
+
+
+def home_kind(user) -> str:
+    """
+    Which home page ``user`` gets: "dashboard" for leads (they steer every
+    request), "queue" for technicians (their work first), "requests" for
+    everyone else (what they filed).
+    """
+    if user_is_lead(user):
+        return "dashboard"
+    if user_is_technician(user):
+        return "queue"
+    return "requests"
+
+
+def _soonest_due_first(requests):
+    return requests.order_by(F("due_at").asc(nulls_last=True), "created", "pk")
+
+
+def technician_queue(user, limit: int = QUEUE_SHOWN) -> list:
+    """A technician's open requests, soonest due first: one query."""
+    return list(
+        _soonest_due_first(
+            request_list_visible_to(user).filter(assignee=user, status__in=OPEN_STATUSES)
+        )[:limit]
+    )
+
+
+def technician_unassigned(user, limit: int = QUEUE_SHOWN) -> list:
+    """
+    Open requests of ``user``'s trades nobody is assigned to, soonest due
+    first: two queries (the trades, the requests), none without trades.
+    """
+    trades = user_trades(user)
+    if not trades:
+        return []
+    return list(
+        _soonest_due_first(
+            request_list_visible_to(user).filter(
+                assignee__isnull=True, type__in=trades, status__in=OPEN_STATUSES
+            )
+        )[:limit]
+    )
+
+
+def requester_requests(user, limit: int = QUEUE_SHOWN) -> list:
+    """The requests ``user`` filed, newest first: one query."""
+    return list(request_list_visible_to(user).filter(requester=user).order_by("-created")[:limit])
