@@ -45,11 +45,20 @@ def occurrence_checklist(occurrence: ScheduledOccurrence):
     return occurrence.checklist.select_related("completed_by").order_by("order")
 
 
-def checklist_item_get(*, schedule: MaintenanceSchedule, pk) -> ChecklistItem:
-    """A checklist item of one of ``schedule``'s occurrences, with its request; DoesNotExist."""
-    return ChecklistItem.objects.select_related("occurrence__request").get(
-        pk=pk, occurrence__schedule=schedule
-    )
+def checklist_item_get(*, pk, schedule: MaintenanceSchedule | None = None) -> ChecklistItem:
+    """
+    A checklist item (of one of ``schedule``'s occurrences, when given), with
+    its request; DoesNotExist. Who may tick it is the service's call.
+    """
+    items = ChecklistItem.objects.select_related("occurrence__request")
+    if schedule is not None:
+        items = items.filter(occurrence__schedule=schedule)
+    return items.get(pk=pk)
+
+
+def occurrence_for_request(request) -> ScheduledOccurrence | None:
+    """The occurrence that generated ``request``, with its schedule; None for other requests."""
+    return ScheduledOccurrence.objects.select_related("schedule").filter(request=request).first()
 
 
 def preventive_in_plan(tenant=None) -> bool:

@@ -1,6 +1,6 @@
 """Reads for maintenance requests: who sees what, settings, history."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from accounts.models import User
 from accounts.roles import MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS
@@ -20,6 +20,7 @@ from requests_app.models import (
     RequestComment,
     RequestSettings,
     RequestTransition,
+    overdue_condition,
 )
 
 
@@ -35,6 +36,14 @@ def assignee_get(pk) -> User | None:
 def technician_list():
     """Active technicians: the people a request can be assigned to."""
     return user_list_with_permission(WORK_ON_REQUESTS)
+
+
+ADD_REQUEST = "requests_app.add_maintenancerequest"
+
+
+def user_may_file_requests(user) -> bool:
+    """Filing a request takes ``add_maintenancerequest`` (requesters, managers, admins)."""
+    return user.is_active and user.has_perm(ADD_REQUEST)
 
 
 def lead_list():
@@ -85,6 +94,18 @@ def request_list_visible_to(user) -> QuerySet[MaintenanceRequest]:
 def request_get_visible(user, pk) -> MaintenanceRequest:
     """One request ``user`` may see, with its details; DoesNotExist otherwise."""
     return request_list_visible_to(user).select_related("electrical", "plumbing", "hvac").get(pk=pk)
+
+
+def requests_flag_overdue(requests: QuerySet, now) -> QuerySet[MaintenanceRequest]:
+    """``requests``, each with ``is_overdue`` at ``now`` (the one definition of overdue)."""
+    return requests.annotate(
+        is_overdue=ExpressionWrapper(overdue_condition(now), output_field=BooleanField())
+    )
+
+
+def request_list_chosen(user, pks) -> list[MaintenanceRequest]:
+    """The requests of ``pks`` that ``user`` may see (ids out of sight are left out)."""
+    return list(request_list_visible_to(user).filter(pk__in=pks))
 
 
 def request_is_visible_to(request: MaintenanceRequest, user) -> bool:

@@ -392,19 +392,40 @@ def request_report_problem(
     )
 
 
+def request_may_edit(request: MaintenanceRequest, user) -> bool:
+    """Whether ``user`` may change ``request``: leads at any time, its requester while new."""
+    actors = request_actors(request, user)
+    return bool(actors & LEADS or (REQUESTER in actors and request.status == Status.NEW))
+
+
+def _detail_values(row) -> dict:
+    """A details row's fields by name (``request`` left out); empty for none."""
+    if row is None:
+        return {}
+    return {
+        field.name: getattr(row, field.name)
+        for field in row._meta.fields
+        if field.name != "request"
+    }
+
+
 @transaction.atomic
-def request_update(*, request: MaintenanceRequest, by, **changes) -> MaintenanceRequest:
+def request_update(
+    *, request: MaintenanceRequest, by, details: dict | None = None, **changes
+) -> MaintenanceRequest:
     """
-    Change a request's title, description, priority, asset or location. Admins and
-    managers may at any time; its requester while it is still new. A new
-    priority moves the due date to the new SLA, counted from filing.
+    Change a request's title, description, priority, asset or location, and
+    the ``details`` of its type (the fields given; the others keep their
+    values), checked as request_create checks them. Admins and managers may
+    at any time; its requester while it is still new. A new priority moves
+    the due date to the new SLA, counted from filing. Changed details are
+    audited as ``details.<field>``.
     """
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise TypeError(f"request_update() cannot change {sorted(unknown)}.")
     locked = MaintenanceRequest.objects.select_for_update().get(pk=request.pk)
-    actors = request_actors(locked, by)
-    if not (actors & LEADS or (REQUESTER in actors and locked.status == Status.NEW)):
+    if not request_may_edit(locked, by):
         raise ValidationError(_("You may not edit this request."), code="edit_forbidden")
     tracked = (*UPDATABLE_FIELDS, "due_at")
     before = {field: getattr(locked, field) for field in tracked}
@@ -412,13 +433,56 @@ def request_update(*, request: MaintenanceRequest, by, **changes) -> Maintenance
     for field, value in changes.items():
         setattr(locked, field, value)
     locked.full_clean(exclude=["number"])
+    detail_row = None
+    if details is not None:
+        current = locked.details
+        details_before = _detail_values(current)
+        detail_row = _details_build(locked, {**details_before, **details})
     if locked.priority != before["priority"]:
         locked.due_at = due_at_for(locked.priority, locked.created)
     locked.save()
     rollup.rollup_record(facts_before, rollup.rollup_facts(locked))
-    _audit(locked, by, timezone.now(), before, {field: getattr(locked, field) for field in tracked})
+    at = timezone.now()
+    _audit(locked, by, at, before, {field: getattr(locked, field) for field in tracked})
+    if detail_row is not None:
+        detail_row.save()
+        detail_row.refresh_from_db()  # as stored: "18.50" is kept as 18.5
+        after = _detail_values(detail_row)
+        _audit(
+            locked,
+            by,
+            at,
+            {f"details.{name}": details_before.get(name) for name in after},
+            {f"details.{name}": value for name, value in after.items()},
+        )
     request.refresh_from_db()
     return request
+
+
+@transaction.atomic
+def requests_assign(*, requests, assignee, by, note: str = "") -> list[MaintenanceRequest]:
+    """
+    Assign several requests to ``assignee`` at once (the list page's bulk
+    action), each through ``request_transition``, so the workflow's rules
+    hold for every one. All or nothing: if any of them may not be assigned,
+    none is, and the ValidationError names each refused request.
+    """
+    _validate_assignee(assignee)
+    # One lock order for everyone: two bulk assignments cannot deadlock.
+    requests = sorted(requests, key=lambda request: request.pk)
+    if not requests:
+        raise ValidationError(_("Choose the requests to assign."), code="nothing_chosen")
+    refusals = []
+    for request in requests:
+        try:
+            request_transition(
+                request=request, to_status=Status.ASSIGNED, by=by, note=note, assignee=assignee
+            )
+        except TransitionRefused as error:
+            refusals.append(f"{request.reference}: {' '.join(error.messages)}")
+    if refusals:
+        raise ValidationError(refusals, code="assign_refused")
+    return requests
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from preventive.checklist_views import checklist_item_complete
 from requests_app.dashboard.views import home_view
 from requests_app.views import AssetReportView
 
@@ -13,6 +14,12 @@ urlpatterns = [
     path("schedules/", include("preventive.urls")),
     path("api/", include("smartmaintenance.urls_api")),
     path("settings/webhooks/", include("webhooks.urls")),
+    # Ticked on the request's page (requests_app shows the checklist preventive gives it).
+    path(
+        "checklist-items/<int:pk>/complete/",
+        checklist_item_complete,
+        name="checklist_item_complete",
+    ),
     # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
     path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
 ]
