@@ -8,7 +8,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import APIKey, Trade, User
+from accounts.models import APIKey, NotificationPreference, Trade, User
 from accounts.roles import MANAGE_ALL_REQUESTS, WORK_ON_REQUESTS, WORKFLOW_PERMISSIONS
 from accounts.selectors import role_assignable_permissions, role_is_builtin
 
@@ -72,7 +72,10 @@ class UserCreateForm(forms.Form):
     trades = TradesField(label=_("Trades"))
     password = _password_field(
         _("Initial password"),
-        _("Leave empty to create the account without one; it cannot log in until set."),
+        _(
+            "Leave empty to e-mail an invitation: a link, valid for 7 days, where they "
+            "choose their own password."
+        ),
     )
 
 
@@ -113,6 +116,7 @@ class RoleForm(forms.Form):
         """
         workflow, by_app = [], {}
         for checkbox in self["permissions"]:
+            checkbox.data["attrs"]["class"] = "form-check-input"
             permission = checkbox.data["value"].instance
             key = permission_key(permission)
             if key in WORKFLOW_PERMISSIONS:
@@ -148,3 +152,13 @@ class APIKeyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.filter(is_active=True)
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        fields = NotificationPreference.KINDS
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)

@@ -18,6 +18,19 @@ def user_is_technician(user) -> bool:
     return getattr(user, "is_active", False) and user.has_perm(WORK_ON_REQUESTS)
 
 
+def user_is_tenant_admin(user) -> bool:
+    """
+    True for those who run the organisation's settings (details, branding):
+    holders of the built-in Admin role. A custom role cannot grant it, as
+    those settings have no permission of their own.
+    """
+    if not getattr(user, "is_active", False):
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name=BuiltinRole.ADMIN.value).exists()
+
+
 def user_trades(user) -> list[str]:
     """The trades ``user`` works in, sorted."""
     return sorted(TechnicianTrade.objects.filter(user=user).values_list("trade", flat=True))

@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import NotificationPreference, TechnicianTrade, Trade, User
 from accounts.roles import BUILTIN_ROLE_PERMISSIONS, BuiltinRole, role_permissions, takes_a_seat
-from accounts.selectors import ROLE_PERMISSION_APPS, role_is_builtin
+from accounts.selectors import ROLE_PERMISSION_APPS, role_is_builtin, user_settings
 from billing import limits
 from tenants.selectors import current_tenant
 
@@ -158,6 +158,22 @@ def user_update(
     user.save(update_fields=fields)
     user.groups.set(roles)
     user_trades_set(user=user, trades=trades)
+    return user
+
+
+def user_deactivate(*, user: User, by: User) -> User:
+    """Deactivate ``user``, keeping everything else: ``user_update``'s guards apply."""
+    current = user_settings(user)
+    current["is_active"] = False
+    return user_update(user=user, by=by, **current)
+
+
+@transaction.atomic
+def profile_update(*, user: User, full_name: str) -> User:
+    """What a user may change about themselves: their name (e-mail is their login)."""
+    user.full_name = full_name.strip()
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["full_name"])
     return user
 
 

@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -7,12 +6,20 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView, View
 
 from accounts import api_keys, selectors, services
-from accounts.forms import APIKeyForm, RoleForm, UserCreateForm, UserUpdateForm
-from accounts.models import NotificationPreference, User
+from accounts.forms import (
+    APIKeyForm,
+    NotificationPreferenceForm,
+    RoleForm,
+    UserCreateForm,
+    UserUpdateForm,
+)
+from accounts.invitations import user_invite_and_send
+from accounts.models import User
 from billing import limits
 from billing.plans import Feature
 from smartmaintenance.forms import ServiceFormMixin, add_service_error
@@ -23,12 +30,6 @@ class LoginView(auth_views.LoginView):
 
     def get_initial(self):
         return {**super().get_initial(), "username": self.request.GET.get("email", "")}
-
-
-class NotificationPreferenceForm(forms.ModelForm):
-    class Meta:
-        model = NotificationPreference
-        fields = NotificationPreference.KINDS
 
 
 @login_required
@@ -42,7 +43,8 @@ def notification_preferences(request):
             user=request.user, **{kind: form.cleaned_data[kind] for kind in form.Meta.fields}
         )
         messages.success(request, "Notification preferences saved.")
-        return redirect("accounts:notification_preferences")
+        # The profile page holds these switches too; it is where people come from.
+        return redirect("accounts:profile")
     return render(request, "accounts/notification_preferences.html", {"form": form})
 
 
@@ -72,10 +74,18 @@ class UserCreateView(PermissionRequiredMixin, ServiceFormMixin, FormView):
     redirect_to = "accounts:user_list"
 
     def form_save(self, form):
-        return services.user_invite(**form.cleaned_data)
+        return user_invite_and_send(
+            link_for=lambda token: self.request.build_absolute_uri(
+                reverse("accounts:invitation_accept", args=[token])
+            ),
+            invited_by=self.request.user,
+            **form.cleaned_data,
+        )
 
     def success_message(self, user):
-        return _("User %(user)s created.") % {"user": user.email}
+        if user.has_usable_password():
+            return _("User %(user)s created.") % {"user": user.email}
+        return _("Invitation sent to %(user)s.") % {"user": user.email}
 
 
 class UserUpdateView(PermissionRequiredMixin, ServiceFormMixin, FormView):

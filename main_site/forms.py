@@ -57,3 +57,10 @@ class SignupForm(forms.Form):
                     for message in messages:
                         self.add_error(field, message)
         return cleaned_data
+
+
+class FindOrganisationForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

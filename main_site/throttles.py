@@ -14,3 +14,9 @@ class SignupRateThrottle(AnonRateThrottle):
     def get_rate(self):
         # Read when used, not when the class is defined, so a changed setting applies.
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+
+class FindOrganisationRateThrottle(SignupRateThrottle):
+    """ "Find my organisation" requests per client address (rate: "find_organisation")."""
+
+    scope = "find_organisation"

@@ -136,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenant_notice",
+                "organisation.context_processors.branding",
             ],
             # The design system's tags, for every template (smartmaintenance/templatetags/ui.py).
             "libraries": {"ui": "smartmaintenance.templatetags.ui"},
@@ -311,6 +312,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "signup": env("SIGNUP_RATE", default="10/hour"),
         "asset_report": env("ASSET_REPORT_RATE", default="10/hour"),
+        "find_organisation": env("FIND_ORGANISATION_RATE", default="5/hour"),
     },
 }
 

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from organisation.views import branding_css, branding_logo
 from preventive.checklist_views import checklist_item_complete
 from requests_app.dashboard.views import home_view
 from requests_app.views import AssetReportView
@@ -20,6 +21,10 @@ urlpatterns = [
         checklist_item_complete,
         name="checklist_item_complete",
     ),
+    path("settings/", include("organisation.urls")),
+    # The tenant's brand, versioned so that browsers keep them (organisation/views.py).
+    path("branding/<slug:version>.css", branding_css, name="branding_css"),
+    path("branding/logo/<slug:version>/", branding_logo, name="branding_logo"),
     # Public, no login: the page an asset's QR code opens. Short, to keep the code small.
     path("r/<slug:token>/", AssetReportView.as_view(), name="asset_report"),
 ]

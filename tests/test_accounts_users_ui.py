@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core import mail
 from django.core.exceptions import ValidationError
 
 from accounts.models import TechnicianTrade, User
@@ -92,9 +93,9 @@ def test_anonymous_visitors_are_sent_to_log_in(alpha_client, people):
 
 def test_the_settings_link_shows_only_to_those_allowed(alpha_client, people):
     alpha_client.force_login(people["admin"])
-    assert b'href="/accounts/users/"' in alpha_client.get("/requests/").content
+    assert b'href="/settings/"' in alpha_client.get("/requests/").content
     alpha_client.force_login(people["tech"])
-    assert b'href="/accounts/users/"' not in alpha_client.get("/requests/").content
+    assert b'href="/settings/"' not in alpha_client.get("/requests/").content
 
 
 # --- Listing and creating -------------------------------------------------------------
@@ -133,13 +134,17 @@ def test_an_admin_creates_a_user_with_roles_trades_and_password(admin_client, ro
     assert user.check_password("a-long-enough-password-2024")
 
 
-def test_a_user_may_be_created_without_a_password(admin_client, roles):
+def test_a_user_created_without_a_password_is_invited(admin_client, roles):
+    mail.outbox.clear()
     admin_client.post(
         "/accounts/users/new/",
         {"email": "nopass@alpha.example", "roles": [roles[BuiltinRole.REQUESTER].pk]},
     )
 
     assert not User.objects.get(email="nopass@alpha.example").has_usable_password()
+    # The invitation flow itself: tests/test_ui_invitations.py.
+    assert [message.to for message in mail.outbox] == [["nopass@alpha.example"]]
+    assert "/accounts/invitation/" in mail.outbox[0].body
 
 
 def test_form_errors_duplicate_email_and_weak_password(admin_client, people):
