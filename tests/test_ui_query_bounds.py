@@ -15,6 +15,7 @@ POST, an entry in POST_ONLY (checked: it must answer GET with 405). When a
 page grows, the failure names the engineer whose area it is (OWNERS).
 """
 
+import io
 from datetime import date
 
 import pytest
@@ -23,18 +24,25 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_tenants.utils import get_public_schema_name, schema_context
+from PIL import Image
 
 from accounts.api_keys import api_key_create
+from accounts.invitations import invitation_token_make
 from accounts.roles import BuiltinRole
 from accounts.services import role_create, roles_provision_defaults, user_create
 from assets.models import Location
 from assets.services import asset_create, location_create
 from attachments.services import attachment_create
 from billing.services import tenant_change_plan
+from organisation.services import branding_update
 from preventive.models import Recurrence
 from preventive.services import schedule_create
 from requests_app.models import RequestType, Status
 from requests_app.services import request_comment_create, request_create, request_transition
+from tenants.branding import branding_version
 from webhooks.models import WebhookDelivery
 from webhooks.services import endpoint_create
 
@@ -43,6 +51,12 @@ FEW, MANY = 3, 30
 # Not pages: they answer GET with 405 (asserted, so the list stays true).
 POST_ONLY = {
     "accounts:logout",
+    "accounts:invitation_resend",
+    "accounts:user_deactivate",
+    "checklist_item_complete",
+    "preventive:schedule_pause",
+    "preventive:schedule_resume",
+    "requests_app:bulk_assign",
     "accounts:api_key_revoke",
     "assets:attachment_upload",
     "assets:retire",
@@ -55,11 +69,27 @@ POST_ONLY = {
 }
 
 # Pages for people without an account (or not logged in yet): requested logged out.
-ANONYMOUS = {"accounts:login", "asset_report"}
+ANONYMOUS = {
+    "accounts:login",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "accounts:invitation_accept",
+    "asset_report",
+}
 
 # The URL parameters of each parametrised page, from the rows of the tenant.
 PARAMS = {
     "accounts:user_update": lambda rows: {"pk": rows.technician.pk},
+    "accounts:invitation_resend": lambda rows: {"pk": rows.technician.pk},
+    "accounts:user_deactivate": lambda rows: {"pk": rows.technician.pk},
+    "accounts:invitation_accept": lambda rows: {"token": invitation_token_make(rows.technician)},
+    # A link that is not valid (any more): the page says so.
+    "accounts:password_reset_confirm": lambda rows: {
+        "uidb64": urlsafe_base64_encode(force_bytes(rows.admin.pk)),
+        "token": "expired-link",
+    },
     "accounts:role_update": lambda rows: {"pk": rows.role.pk},
     "accounts:role_delete": lambda rows: {"pk": rows.role.pk},
     "accounts:api_key_revoke": lambda rows: {"pk": rows.api_key.pk},
@@ -67,10 +97,12 @@ PARAMS = {
     "assets:update": lambda rows: {"pk": rows.asset.pk},
     "assets:attachment_upload": lambda rows: {"pk": rows.asset.pk},
     "assets:retire": lambda rows: {"pk": rows.asset.pk},
+    "assets:photo": lambda rows: {"pk": rows.asset.pk},
     "assets:qr_svg": lambda rows: {"pk": rows.asset.pk},
     "assets:qr_png": lambda rows: {"pk": rows.asset.pk},
     "assets:location_update": lambda rows: {"pk": rows.site.pk},
     "requests_app:detail": lambda rows: {"pk": rows.request.pk},
+    "requests_app:edit": lambda rows: {"pk": rows.request.pk},
     "requests_app:transition": lambda rows: {"pk": rows.request.pk},
     "requests_app:comment": lambda rows: {"pk": rows.request.pk},
     "requests_app:attachment_upload": lambda rows: {"pk": rows.request.pk},
@@ -83,6 +115,14 @@ PARAMS = {
     "webhooks:delivery_detail": lambda rows: {"pk": rows.delivery.pk},
     "webhooks:delivery_replay": lambda rows: {"pk": rows.delivery.pk},
     "asset_report": lambda rows: {"token": rows.asset.report_token},
+    "preventive:schedule_detail": lambda rows: {"pk": rows.schedule.pk},
+    "preventive:schedule_update": lambda rows: {"pk": rows.schedule.pk},
+    "preventive:schedule_pause": lambda rows: {"pk": rows.schedule.pk},
+    "preventive:schedule_resume": lambda rows: {"pk": rows.schedule.pk},
+    # POST only: answered 405 before any lookup.
+    "checklist_item_complete": lambda rows: {"pk": 1},
+    "branding_css": lambda rows: {"version": branding_version(rows.tenant)},
+    "branding_logo": lambda rows: {"version": branding_version(rows.tenant)},
 }
 
 # Whose pages they are (issue 12 was split between four engineers).
@@ -93,7 +133,11 @@ OWNERS = {
     "preventive": "uidash",
     "requests_app": "uireq",
     "asset_report": "uireq",
+    "checklist_item_complete": "uireq",
     "accounts": "uiacct",
+    "organisation": "uiacct",
+    "branding_css": "uiacct",
+    "branding_logo": "uiacct",
     "webhooks": "uiacct",
     "settings": "uiacct",
 }
@@ -127,12 +171,20 @@ class Rows:
     """
 
     def __init__(self, tenant):
-        tenant_change_plan(tenant=tenant, plan="enterprise", actor="test")
+        with schema_context(get_public_schema_name()):
+            tenant_change_plan(tenant=tenant, plan="enterprise", actor="test")
+        tenant.refresh_from_db()
+        self.tenant = tenant
         self.roles = roles_provision_defaults()
         self.admin = self.user("admin", BuiltinRole.ADMIN)
+        # Invited: no password yet, so their invitation link is valid.
         self.technician = self.user("tech", BuiltinRole.TECHNICIAN)
+        branding_update(tenant=tenant, by=self.admin, primary_color="#0b5394", logo=png("logo"))
         self.site = location_create(name="Plant", kind=Location.Kind.SITE)
-        self.asset = asset_create(name="Pump", asset_tag="P-0", location=self.site)
+        self.asset = asset_create(
+            name="Pump", asset_tag="P-0", location=self.site, photo=png("pump")
+        )
+        self.schedule = self.new_schedule(0)
         self.request = self.new_request("Tripped breaker", assignee=self.technician)
         self.attachment = self.attach(request=self.request)
         self.role = role_create(name="Custom 0", permissions=[])
@@ -162,6 +214,15 @@ class Rows:
             request_transition(request=request, to_status=Status.IN_PROGRESS, by=assignee)
         return request
 
+    def new_schedule(self, i):
+        return schedule_create(
+            asset=self.asset,
+            title=f"Inspection {i}",
+            recurrence=Recurrence.MONTHLY,
+            starts_on=date(2026, 1, 1),
+            steps=[f"Step {i}.1", f"Step {i}.2"],
+        )
+
     def attach(self, **owner):
         upload = SimpleUploadedFile("note.txt", b"breaker B2 tripped twice", "text/plain")
         return attachment_create(file=upload, uploaded_by=self.admin, **owner)
@@ -188,18 +249,18 @@ class Rows:
             request_comment_create(request=self.request, author=self.admin, body=f"Comment {i}")
             self.attach(request=self.request)
             self.attach(asset=self.asset)
-            schedule_create(
-                asset=self.asset,
-                title=f"Inspection {i}",
-                recurrence=Recurrence.MONTHLY,
-                starts_on=date(2026, 1, 1),
-                steps=[f"Step {i}.1", f"Step {i}.2"],
-            )
+            self.new_schedule(i)
             role_create(name=f"Custom {i}", permissions=[])
             api_key_create(by=self.admin, name=f"key {i}")
             endpoint_create(by=self.admin, url=f"https://hooks.example.com/{i}")
             self.deliver(self.endpoint)
         self.count = count
+
+
+def png(name):
+    image = io.BytesIO()
+    Image.new("RGB", (16, 16), "#0b5394").save(image, "PNG")
+    return SimpleUploadedFile(f"{name}.png", image.getvalue(), "image/png")
 
 
 def _queries(client, url):

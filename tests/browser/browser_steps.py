@@ -34,7 +34,9 @@ def sign_up(page, audit, site, *, subdomain, email, name="Browser Builders"):
     page.get_by_role("button", name="Create my organisation").click()
 
     # Sent to the log-in page of the new subdomain, e-mail filled in.
-    expect(page).to_have_url(re.compile(re.escape(tenant_url(site, subdomain, "/accounts/login/"))))
+    # Creating the organisation's schema takes a while.
+    login_url = re.compile(re.escape(tenant_url(site, subdomain, "/accounts/login/")))
+    expect(page).to_have_url(login_url, timeout=90_000)
     expect(page.locator("input[name=username]")).to_have_value(email)
     audit(page, "login")
     page.get_by_label("Password", exact=True).fill(PASSWORD)

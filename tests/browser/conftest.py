@@ -15,7 +15,7 @@ from browser_checks import PageChecks, StrictCSP
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.db import connections
 from django.test.testcases import LiveServerThread
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -51,6 +51,8 @@ def site(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="session")
 def browser():
+    # A machine shared with other test runs answers slowly at times.
+    expect.set_options(timeout=15_000)
     # Playwright's sync API keeps an event loop running in this thread, which
     # Django takes for async code calling the ORM: the test's transaction is
     # begun and rolled back here, while the site runs in threads of its own.
@@ -85,7 +87,7 @@ class Browsing:
     def new_page(self):
         """A page in a new context: another visitor, logged out."""
         context = self.browser.new_context(**VIEWPORTS[self.viewport])
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)
         self.checks[context] = PageChecks(
             context, viewport=self.viewport, test_name=self.test_name, shots=self.shots
         )
