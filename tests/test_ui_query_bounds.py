@@ -218,7 +218,7 @@ class Rows:
         return schedule_create(
             asset=self.asset,
             title=f"Inspection {i}",
-            recurrence=Recurrence.MONTHLY,
+            recurrence=Recurrence.MONTHS,
             starts_on=date(2026, 1, 1),
             steps=[f"Step {i}.1", f"Step {i}.2"],
         )
