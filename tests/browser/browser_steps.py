@@ -17,6 +17,17 @@ PASSWORD = "Browser-pass-2024"
 LINK = re.compile(r"https?://[^/\s]+(/\S*)")
 
 
+def field(page, label):
+    """The form field labelled ``label`` exactly (Django's label_tag adds a colon)."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}:?$"))
+
+
+def choose(select, text):
+    """Select the option of ``select`` whose text contains ``text``."""
+    value = select.locator("option", has_text=text).first.get_attribute("value")
+    select.select_option(value)
+
+
 def tenant_url(site, subdomain, path="/"):
     return f"http://{subdomain}.localhost:{site}{path}"
 
@@ -39,7 +50,7 @@ def sign_up(page, audit, site, *, subdomain, email, name="Browser Builders"):
     expect(page).to_have_url(login_url, timeout=90_000)
     expect(page.locator("input[name=username]")).to_have_value(email)
     audit(page, "login")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    field(page, "Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.locator(".navbar-brand")).to_contain_text(name)
     audit(page, "home")
@@ -50,7 +61,7 @@ def log_in(page, audit, email, password=PASSWORD, *, name="login"):
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     audit(page, name)
     page.locator("input[name=username]").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
+    field(page, "Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("button", name="Log in")).to_have_count(0)
 
