@@ -18,6 +18,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from accounts.roles import BuiltinRole
 from assets import services as asset_services
 from attachments.models import Attachment
+from billing.services import tenant_change_plan
 from preventive import selectors as preventive_selectors
 from preventive import services as preventive_services
 from preventive.models import ChecklistItem
@@ -31,6 +32,7 @@ from requests_app.models import (
     Status,
 )
 from requests_app.views import _add_request_errors
+from tenants.services import tenant_update
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -564,8 +566,6 @@ def test_attachments_are_added_and_deleted_without_a_reload(
 def generated(alpha):
     """A preventive request generated with a two-step checklist."""
     with schema_context(get_public_schema_name()):
-        from billing.services import tenant_change_plan
-
         tenant_change_plan(tenant=alpha, plan="premium", actor="test")
     alpha.refresh_from_db()
     boiler = asset_services.asset_create(name="Boiler", asset_tag="B-1")
@@ -669,6 +669,9 @@ def test_a_request_page_reads_a_bounded_number_of_queries(
 
 
 def test_the_forms_read_a_bounded_number_of_queries(alpha, alpha_client, people):
+    with schema_context(get_public_schema_name()):
+        tenant_update(tenant=alpha, actor="test", max_assets=None)
+    alpha.refresh_from_db()
     request = file("Leak", people["ann"], type="hvac")
     alpha_client.force_login(people["manager"])
 
