@@ -162,6 +162,20 @@ def _named_urls(patterns, namespace=""):
 
 TENANT_URLS = sorted(set(_named_urls(get_resolver("smartmaintenance.urls_tenant").url_patterns)))
 
+# Pages measured to need more queries with more rows: bugs for their owners,
+# kept as strict expected failures, so that the test fails again (XPASS) once
+# a page is fixed and its entry must go.
+GROWING = {}
+
+
+def _pages():
+    for name in TENANT_URLS:
+        marks = []
+        if name in GROWING:
+            reason = f"{owner(name)}'s page grows with the rows: {GROWING[name]}"
+            marks.append(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
+        yield pytest.param(name, marks=marks, id=name)
+
 
 class Rows:
     """
@@ -269,7 +283,7 @@ def _queries(client, url):
     return response, [query["sql"] for query in queries.captured_queries]
 
 
-@pytest.mark.parametrize("name", TENANT_URLS)
+@pytest.mark.parametrize("name", _pages())
 def test_every_page_renders_in_a_number_of_queries_independent_of_the_rows(
     name, alpha, alpha_client
 ):
