@@ -79,6 +79,13 @@ ANONYMOUS = {
     "asset_report",
 }
 
+# Pages that answer a redirect to another page (measured all the same).
+REDIRECTS = {
+    "home": "to the dashboard, for an admin",
+    "organisation:index": "to the first settings section",
+    "assets:labels": "to the asset list when no asset is ticked",
+}
+
 # The URL parameters of each parametrised page, from the rows of the tenant.
 PARAMS = {
     "accounts:user_update": lambda rows: {"pk": rows.technician.pk},
@@ -278,6 +285,9 @@ def png(name):
 
 
 def _queries(client, url):
+    # Once first, so that both counts are of a warm process: per-process
+    # caches (content types, the few seconds of host routing) filled.
+    client.get(url)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     return response, [query["sql"] for query in queries.captured_queries]
@@ -297,13 +307,13 @@ def test_every_page_renders_in_a_number_of_queries_independent_of_the_rows(
     if name in POST_ONLY:
         assert alpha_client.get(url).status_code == 405
         return
-    alpha_client.get(url)  # once first: per-process caches (content types...) filled
+    expected_status = 302 if name in REDIRECTS else 200
     response, few = _queries(alpha_client, url)
-    assert response.status_code == 200, (name, response.status_code)
+    assert response.status_code == expected_status, (name, response.status_code)
 
     rows.grow(MANY)
     response, many = _queries(alpha_client, url)
-    assert response.status_code == 200, (name, response.status_code)
+    assert response.status_code == expected_status, (name, response.status_code)
     assert len(many) <= len(few), (
         f"{name} ({owner(name)}'s page) runs {len(few)} queries with {FEW} rows of "
         f"everything and {len(many)} with {MANY}:\n" + "\n".join(many)

@@ -44,15 +44,17 @@ ADMIN = "bea@first-day.example"
 TECHNICIAN = "theo@first-day.example"
 
 
-def test_a_new_organisations_first_day(site, page, new_page, audit, viewport, in_own_connection):
+def test_a_new_organisations_first_day(
+    site, page, new_page, audit, viewport, in_own_connection, mailoutbox
+):
     subdomain = f"day-{viewport}-{uuid.uuid4().hex[:6]}"
     try:
-        first_day(site, page, new_page, audit, in_own_connection, subdomain)
+        first_day(site, page, new_page, audit, in_own_connection, mailoutbox, subdomain)
     finally:
         in_own_connection(delete_committed_tenant, subdomain)
 
 
-def first_day(site, page, new_page, audit, in_own_connection, subdomain):
+def first_day(site, page, new_page, audit, in_own_connection, mailoutbox, subdomain):
     sign_up(page, audit, site, subdomain=subdomain, email=ADMIN)
     schema = in_own_connection(tenant_schema, subdomain)
 
@@ -71,7 +73,7 @@ def first_day(site, page, new_page, audit, in_own_connection, subdomain):
     audit(page, "invited")
 
     # The technician follows the link in the e-mail and sets a password.
-    [invitation] = in_own_connection(mail_to, schema, TECHNICIAN)
+    [invitation] = mail_to(mailoutbox, TECHNICIAN)
     technician = new_page()
     technician.goto(tenant_url(site, subdomain, link_in(invitation)))
     audit(technician, "invitation")
@@ -183,7 +185,7 @@ def report_token(schema, asset_tag):
 
 
 def test_a_forgotten_password_is_reset_from_the_login_page(
-    site, page, audit, viewport, committed_tenant, in_own_connection
+    site, page, audit, viewport, committed_tenant, in_own_connection, mailoutbox
 ):
     tenant = committed_tenant(f"reset-{viewport}-{uuid.uuid4().hex[:6]}")
     email = f"rita@{tenant.subdomain}.example"
@@ -198,7 +200,7 @@ def test_a_forgotten_password_is_reset_from_the_login_page(
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     audit(page, "reset-sent")
 
-    [mail] = in_own_connection(mail_to, tenant.schema_name, email)
+    [mail] = mail_to(mailoutbox, email)
     page.goto(tenant_url(site, tenant.subdomain, link_in(mail)))
     audit(page, "reset-link")
     field(page, "New password").fill("Fresh-start-2025")
