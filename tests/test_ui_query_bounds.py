@@ -293,7 +293,7 @@ def _queries(client, url):
     return response, [query["sql"] for query in queries.captured_queries]
 
 
-@pytest.mark.parametrize("name", _pages())
+@pytest.mark.parametrize("name", list(_pages()))
 def test_every_page_renders_in_a_number_of_queries_independent_of_the_rows(
     name, alpha, alpha_client
 ):
