@@ -18,7 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 
-# Debian's Chromium, which tests/test_browser.py drives through Playwright.
+# Debian's Chromium, which the tests under tests/browser/ drive through Playwright.
 CHROMIUM := /usr/bin/chromium
 browser:
 	@test -x $(CHROMIUM) || { \

@@ -281,7 +281,9 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # Chromium applies form-action to the redirect after a post too: signup
+        # and "find my organisation" send the browser on to a tenant's subdomain.
+        "form-action": [SELF, f"*.{BASE_DOMAIN}:*"],
         "frame-ancestors": [NONE],
     }
 }
