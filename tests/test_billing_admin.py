@@ -34,7 +34,7 @@ def admin_client(public_client, public_tenant):
         admin = user_create(
             email="ops@platform.example", password=None, is_staff=True, is_superuser=True
         )
-    public_client.force_login(admin)
+    public_client.force_login(admin, verified=True)
     return public_client
 
 

@@ -36,7 +36,6 @@ def assert_strict(response):
         "/",  # a redirect to the login
         "/no-such-page/",  # a 404
         "/api/v1/",  # the API's JSON 404
-        "/api/v1/docs/",  # Swagger UI
         "/api/v1/schema/",  # the OpenAPI document
     ],
 )
@@ -80,6 +79,14 @@ def test_answers_made_before_routing_carry_it(public_client, make_tenant):
     ):
         assert response.status_code >= 400
         assert_strict(response)
+
+
+def test_swagger_ui_may_have_inline_styles_and_never_inline_scripts(alpha_client):
+    directives = policy(alpha_client.get("/api/v1/docs/"))
+
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self' 'unsafe-inline'"
+    assert directives["frame-ancestors"] == "'none'"
 
 
 def test_swagger_ui_runs_without_inline_script(alpha_client):

@@ -127,7 +127,7 @@ def seed(tenant) -> dict:
         full_name=f"Admin {MARKER}",
         roles=[roles[BuiltinRole.ADMIN]],
     )
-    role = role_create(name=f"Role {MARKER}", permissions=[])
+    role = role_create(by=admin, name=f"Role {MARKER}", permissions=[])
     key, raw_key = api_key_create(by=admin, user=admin, name=f"Key {MARKER}", access="read_write")
     location = location_create(name=f"Site {MARKER}", kind="site")
     asset = asset_create(name=f"Pump {MARKER}", asset_tag=f"{MARKER}-1", location=location)
