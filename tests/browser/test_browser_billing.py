@@ -8,16 +8,15 @@ The site runs in a server thread and sees only committed rows.
 import json
 from urllib.parse import parse_qs
 
-import billing_stripe as fake
 import pytest
 import responses
 from django.db import connection
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
-from test_browser import browser, page, site  # noqa: F401 (fixtures shared with the signup test)
 
 from accounts.roles import BuiltinRole
 from accounts.services import roles_provision_defaults, user_create
+from tests import billing_stripe as fake
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +35,9 @@ def _admin(tenant):
 
 
 def test_upgrade_goes_through_checkout_to_the_success_page(
-    site,  # noqa: F811
-    page,  # noqa: F811
+    site,
+    page,
+    audit,
     committed_tenant,
     in_own_connection,
     settings,
@@ -63,11 +63,15 @@ def test_upgrade_goes_through_checkout_to_the_success_page(
         stripe.add_callback(responses.POST, f"{fake.API}/checkout/sessions", callback=checkout)
 
         page.goto(f"{host}/accounts/login/")
+        audit(page, "billing-login")
         page.locator("input[name=username]").fill("ada@billing.example")
         page.locator("input[name=password]").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        audit(page, "billing-home")
         page.goto(f"{host}/settings/billing/")
         expect(page.locator("#current-plan")).to_contain_text("Free plan")
+        audit(page, "billing-plan")
 
         premium = page.locator("form", has=page.locator("button[data-plan=premium]"))
         premium.get_by_label("Billing cycle for Premium").select_option("annual")
@@ -75,6 +79,7 @@ def test_upgrade_goes_through_checkout_to_the_success_page(
 
         expect(page).to_have_url(f"{host}/settings/billing/success/?session_id=cs_test_browser")
         expect(page.locator("#checkout-success")).to_contain_text("Thank you for subscribing")
+        audit(page, "billing-success")
         sent = parse_qs(stripe.calls[-1].request.body)
     assert sent["line_items[0][price]"] == ["price_premium_annual"]
     assert sent["client_reference_id"] == [str(tenant.pk)]
