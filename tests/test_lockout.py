@@ -31,15 +31,6 @@ def log_in(client, email, password, ip="10.0.0.1", path="/accounts/login/"):
     return client.post(path, {"username": email, "password": password}, REMOTE_ADDR=ip)
 
 
-# Known bug (issue 15 note): failures spread over several addresses count in
-# axes (its handler sums them per account) yet the login from a further address
-# gets in; the lockout per address holds. Strict: this fails once it is fixed.
-CROSS_ADDRESS_BUG = pytest.mark.xfail(
-    strict=True, reason="per-account lockout across addresses is not enforced at login yet"
-)
-
-
-@CROSS_ADDRESS_BUG
 def test_the_account_locks_after_repeated_failures_from_any_address(alpha_client, alice):
     for attempt in range(LIMIT):
         refused = log_in(alpha_client, alice.email, "wrong", ip=f"10.0.1.{attempt}")
@@ -171,7 +162,6 @@ def test_tokens_not_shaped_like_a_key_do_not_count(alpha, api_for):
     assert client.get("/api/v1/me/", REMOTE_ADDR="10.5.5.5").status_code == 200
 
 
-@CROSS_ADDRESS_BUG
 def test_changing_the_case_of_the_address_gives_no_more_tries(alpha_client, alice):
     # Logins match e-mail addresses whatever their case; so does the lockout.
     spellings = ["ALICE@alpha.example", "Alice@Alpha.Example", "alice@ALPHA.example"]
