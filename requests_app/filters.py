@@ -65,8 +65,8 @@ class RequestFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Status.choices, help_text="One or more statuses: `?status=new&status=triaged`."
     )
-    type = django_filters.ChoiceFilter(choices=RequestType.choices)
-    priority = django_filters.ChoiceFilter(choices=Priority.choices)
+    type = django_filters.ChoiceFilter(choices=RequestType.choices, empty_label="Any type")
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
     assignee = django_filters.NumberFilter(field_name="assignee_id", help_text="User id.")
     asset = django_filters.NumberFilter(field_name="asset_id", help_text="Asset id.")
     location = django_filters.ModelChoiceFilter(
