@@ -18,6 +18,9 @@ PRODUCTION_ENV = {
 
 def run_manage(*args, env_overrides, env_removals=()):
     env = {**os.environ, **env_overrides}
+    # Set by the browser tests for their own thread (tests/browser/conftest.py),
+    # never by a deployment, which Django's check rightly refuses.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     for name in env_removals:
         env.pop(name, None)
     # The subprocess must reach the same server as the tests, without

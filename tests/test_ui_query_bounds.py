@@ -66,6 +66,13 @@ POST_ONLY = {
     "requests_app:attachment_delete",
     "webhooks:rotate_secret",
     "webhooks:delivery_replay",
+    "billing:checkout",
+    "billing:change",
+    "billing:portal",
+    "billing:cancel",
+    "billing:resume",
+    "accounts:user_unlock",
+    "two_factor:disable",
 }
 
 # Pages for people without an account (or not logged in yet): requested logged out.
@@ -84,6 +91,7 @@ REDIRECTS = {
     "home": "to the dashboard, for an admin",
     "organisation:index": "to the first settings section",
     "assets:labels": "to the asset list when no asset is ticked",
+    "two_factor:verify": "onwards, for a user without a second factor to give",
 }
 
 # The URL parameters of each parametrised page, from the rows of the tenant.
@@ -91,6 +99,7 @@ PARAMS = {
     "accounts:user_update": lambda rows: {"pk": rows.technician.pk},
     "accounts:invitation_resend": lambda rows: {"pk": rows.technician.pk},
     "accounts:user_deactivate": lambda rows: {"pk": rows.technician.pk},
+    "accounts:user_unlock": lambda rows: {"pk": rows.technician.pk},
     "accounts:invitation_accept": lambda rows: {"token": invitation_token_make(rows.technician)},
     # A link that is not valid (any more): the page says so.
     "accounts:password_reset_confirm": lambda rows: {
