@@ -4,7 +4,7 @@ django-tenants' ``migrate_schemas --tenant`` on the same schemas.
 
     DATABASE_URL=postgres://.../smartmaintenance_bench .venv/bin/python bench/migrations.py
         [--tenants 1000] [--workers N] [--stock-sample 20] [--make-jobs 2] [--keep]
-        [--cleanup]
+        [--executor-too] [--cleanup]
 
 It makes the tenants ``fleet-0000``... that are missing, fast: their schemas
 are copies of the template made as provisioning makes them
@@ -28,6 +28,8 @@ deploy would run them (Django's start included):
    indexes and constraints on that table as one migrated by the stock
    command; afterwards the column and its record are removed from every
    schema and the spare pool is refilled;
+   with ``--executor-too``, the same again with ``--no-fast-path`` (Django's
+   executor in every schema, what ``migrate_tenants`` did before);
 3. stock ``migrate_schemas --tenant --schema=...`` for both cases on the first
    ``--stock-sample`` schemas, schema after schema as ``migrate_schemas``
    does, scaled to the whole fleet (the full stock run takes many minutes;
@@ -312,6 +314,11 @@ def main():
         "--keep", action="store_true", help="keep the tenants this run makes, for the next run"
     )
     parser.add_argument(
+        "--executor-too",
+        action="store_true",
+        help="also time the column with migrate_tenants --no-fast-path (minutes at 1,000)",
+    )
+    parser.add_argument(
         "--cleanup", action="store_true", help="drop every fleet- tenant and its schema, then exit"
     )
     args = parser.parse_args()
@@ -364,6 +371,22 @@ def measure(args) -> int:
             with_column = column_count()
             assert with_column >= len(fleet) + 1, f"{with_column} schemas have the column"
             fast_shape = table_shape(sample[-1])
+            executor = None
+            if args.executor_too:
+                with schema_context("public"):
+                    column_remove([*fleet, TEMPLATE_SCHEMA])
+                executor, out = run(
+                    [
+                        "manage.py",
+                        "migrate_tenants",
+                        "--no-fast-path",
+                        "--workers",
+                        str(args.workers),
+                    ],
+                    **kwargs,
+                )
+                print(out.strip().splitlines()[-1])
+                assert column_count() >= len(fleet) + 1
             # The stock path on the sample, put back one migration first.
             column_remove(sample)
             stock_column = stock(sample, **kwargs)
@@ -386,6 +409,11 @@ def measure(args) -> int:
         ("one nullable column", column, COLUMN_TARGET, stock_column),
     ):
         print(f"  {label}: migrate_tenants {ours:.1f} s (target <= {target} s)")
+        if label == "one nullable column" and executor is not None:
+            print(
+                f"    migrate_tenants --no-fast-path (Django's executor in each schema): "
+                f"{executor:.1f} s ({executor / ours:.1f}x ours)"
+            )
         print(
             f"    stock migrate_schemas: {stocked / len(sample):.3f} s a schema over "
             f"{len(sample)} schemas, scaled to {len(fleet)}: {stocked * scale:.0f} s "
