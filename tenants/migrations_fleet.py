@@ -38,11 +38,11 @@ Here:
 Resuming needs no bookkeeping of its own: each migration is recorded in the
 schema's own ``django_migrations`` in the transaction that applies it, and
 step 1 skips every schema that is current, so a run after a failure or an
-interrupt starts where the last one stopped. (On the fast path a schema's
-missing migrations are applied and recorded in one transaction: all or
-none.) (A migration marked
-``atomic = False`` that fails half way has to be repaired by hand, as with
-``migrate``.)
+interrupt starts where the last one stopped. On the fast path all of a
+schema's missing migrations are applied and recorded in one transaction:
+all or none. (A migration marked ``atomic = False``, which always goes
+through Django's executor, has to be repaired by hand if it fails half
+way, as with ``migrate``.)
 """
 
 import io
