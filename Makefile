@@ -53,8 +53,11 @@ serve: migrate
 	$(SERVE_ENV) $(PY) manage.py collectstatic --no-input --verbosity 0
 	$(SERVE_ENV) $(VENV)/bin/gunicorn --config gunicorn.conf.py
 
+# One test process per core (pytest-xdist), each on a test database of its own;
+# a test file stays in one process, so its module fixtures are built once.
+TEST_PROCESSES ?= auto
 test: setup browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --numprocesses $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 # Format, lint, and the import contracts of docs/architecture.md (pyproject.toml).
 lint: setup

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
@@ -71,6 +71,21 @@ def _no_spare_schemas():
     top up a pool of spare schemas; the tests of that pool fill their own.
     """
     settings.TENANT_SPARE_SCHEMAS = 0
+
+
+@pytest.fixture(autouse=True)
+def _own_media_root(tmp_path_factory):
+    """
+    Each test uploads into a folder of its own, empty at the start as its
+    database is: files of a rolled-back test are not seen by the next, nor
+    by another xdist worker (both have an ``alpha`` schema), and nothing
+    lands in .data/media. django-tenants' storage forgets its folder when
+    MULTITENANT_RELATIVE_MEDIA_ROOT changes, so both are set.
+    """
+    with override_settings(
+        MEDIA_ROOT=str(tmp_path_factory.mktemp("media")), MULTITENANT_RELATIVE_MEDIA_ROOT="%s"
+    ):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

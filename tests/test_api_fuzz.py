@@ -31,7 +31,9 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 from drf_spectacular.generators import SchemaGenerator
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
     positive_data_acceptance,
@@ -113,20 +115,42 @@ def test_the_schema_documents_every_endpoint_with_errors():
         assert {"401", "403", "429"} <= set(responses), (path, method)
 
 
-@schema.parametrize()
-@FUZZ_SETTINGS
-def test_api_operation(case, fuzz_target):
-    if case.path_parameters:
-        # Every path parameter names a seeded object (its collection's), so
-        # the operation reaches the object instead of answering 404.
-        filled = fill(case.operation.path, fuzz_target["ids"]).strip("/").split("/")
-        template = case.operation.path.strip("/").split("/")
-        case.path_parameters = {
-            segment[1:-1]: value
-            for segment, value in zip(template, filled, strict=True)
-            if segment.startswith("{")
-        }
-    case.call_and_validate(**fuzz_target["call"], excluded_checks=EXCLUDED_CHECKS)
+def _operations(api_schema):
+    """
+    One pytest parameter per operation, named by it ("GET /api/v1/assets/").
+    Not schemathesis's ``parametrize``: its items share one node id, which
+    pytest-xdist folds into one test, so most operations would never run.
+    """
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    return [pytest.param(operation, id=operation.label) for operation in operations]
+
+
+def _cases(operation):
+    """Schema-valid and schema-invalid requests for ``operation``."""
+    return st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE),
+        operation.as_strategy(GenerationMode.NEGATIVE),
+    )
+
+
+@pytest.mark.parametrize("operation", _operations(schema))
+def test_api_operation(operation, fuzz_target):
+    @FUZZ_SETTINGS
+    @given(case=_cases(operation))
+    def fuzz(case):
+        if case.path_parameters:
+            # Every path parameter names a seeded object (its collection's), so
+            # the operation reaches the object instead of answering 404.
+            filled = fill(operation.path, fuzz_target["ids"]).strip("/").split("/")
+            template = operation.path.strip("/").split("/")
+            case.path_parameters = {
+                segment[1:-1]: value
+                for segment, value in zip(template, filled, strict=True)
+                if segment.startswith("{")
+            }
+        case.call_and_validate(**fuzz_target["call"], excluded_checks=EXCLUDED_CHECKS)
+
+    fuzz()
 
 
 # The stateful run gets the key through schemathesis's auth hook, so that its
@@ -192,9 +216,13 @@ def platform_target(public_tenant, _keep_the_test_connection, _own_media):
     }
 
 
-@public_schema.parametrize()
-@FUZZ_SETTINGS
-def test_public_api_operation(case, platform_target):
-    if "subdomain" in case.path_parameters:
-        case.path_parameters["subdomain"] = "alpha"  # A real tenant, not a 404.
-    case.call_and_validate(**platform_target, excluded_checks=EXCLUDED_CHECKS)
+@pytest.mark.parametrize("operation", _operations(public_schema))
+def test_public_api_operation(operation, platform_target):
+    @FUZZ_SETTINGS
+    @given(case=_cases(operation))
+    def fuzz(case):
+        if "subdomain" in case.path_parameters:
+            case.path_parameters["subdomain"] = "alpha"  # A real tenant, not a 404.
+        case.call_and_validate(**platform_target, excluded_checks=EXCLUDED_CHECKS)
+
+    fuzz()

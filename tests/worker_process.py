@@ -3,7 +3,8 @@ A real Celery worker for the tests that need one (tests/test_jobs.py).
 
 It runs in a process of its own, on the test database and on a broker
 database of the tests' own (``TEST_BROKER_DB``), so it sees only what a test
-has committed and never a development worker's messages.
+has committed and never a development worker's messages. Under pytest-xdist
+each test process has its own broker database, as it has its own test database.
 """
 
 import os
@@ -19,7 +20,8 @@ from django.db import connection
 from smartmaintenance.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_BROKER_DB = 9
+# gw0 → 9, gw1 → 10, ...; 9 when the tests run in one process.
+TEST_BROKER_DB = 9 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 
 
 def test_broker_url(url: str) -> str:

@@ -70,7 +70,9 @@ def open_menu(page):
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
-        expect(page.locator(f"#{toggler.get_attribute('aria-controls')}")).to_be_visible()
+        # Until its animation ends ("collapsing"), clicks inside it can be lost.
+        menu = page.locator(f"#{toggler.get_attribute('aria-controls')}")
+        expect(menu).to_have_class(re.compile(r"\bshow\b"))
 
 
 def go(page, section):
@@ -82,6 +84,7 @@ def go(page, section):
 def log_out(page):
     open_menu(page)
     page.locator(".navbar .dropdown-toggle").click()
+    expect(page.locator(".navbar .dropdown-toggle")).to_have_attribute("aria-expanded", "true")
     page.get_by_role("button", name="Log out").click()
 
 
