@@ -646,6 +646,11 @@ PAGES = [
     "page=-1",
     "page=abc",
     "page=2.0&page_size=7",
+    "page=%C2%B2",  # a superscript two: a digit to str.isdigit(), not to int()
+    "page=%D9%A3&page_size=7",  # an Arabic-Indic three: 3 to int() and float()
+    "page=999999",
+    "page=1000000",
+    "page=99999999999999999999999",  # an OFFSET past PostgreSQL's bigint
     "page_size=abc",
     "page_size=500",
     "status=new&page=2&page_size=3",

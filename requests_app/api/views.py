@@ -34,6 +34,8 @@ from requests_app.models import (
 )
 
 ADD_REQUEST = "requests_app.add_maintenancerequest"
+# Pages up to 999,999 get their COUNT in the page's own statement (CountedRows).
+PAGE_NUMBER_DIGITS = 6
 
 
 class MayFileRequests(permissions.BasePermission):
@@ -164,13 +166,21 @@ class RequestViewSet(
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def _page_slice(self) -> slice | None:
-        """The rows the paginator will read: ``?page=<n>`` (1 by default); None if unsure."""
+        """
+        The rows the paginator will read: ``?page=<n>`` (1 by default). None
+        for anything else (``last``, ``0``, ``abc``...) and for pages so far
+        out that their offset is no use to ask the database for: the
+        paginator decides those after a COUNT of their own, as it always did.
+        """
         paginator = self.paginator
         size = paginator.get_page_size(self.request)
         number = self.request.query_params.get(paginator.page_query_param) or "1"
-        if not size or not number.isdigit() or int(number) < 1:
+        if not size or not number.isdecimal() or len(number) > PAGE_NUMBER_DIGITS:
             return None
-        start = (int(number) - 1) * size
+        number = int(number)
+        if number < 1:
+            return None
+        start = (number - 1) * size
         return slice(start, start + size)
 
     def retrieve(self, request, pk=None):
