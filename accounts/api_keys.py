@@ -4,17 +4,19 @@ admin all come here, so the rules (who may make one, what it shows) hold
 everywhere.
 """
 
+import functools
 import hashlib
 import hmac
 import secrets
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.backends import permissions_remember, permissions_subquery_sql
 from accounts.grants import permissions_refuse_escalation, user_permissions_of
 from accounts.models import APIKey, User
 from audit.models import Action
@@ -111,6 +113,70 @@ def api_key_list() -> QuerySet[APIKey]:
     return APIKey.objects.select_related("user")
 
 
+@functools.cache
+def _lookup_sql() -> tuple[str, list, list]:
+    """
+    The SQL that finds an active key by its prefix (one parameter), with
+    its user's row and that user's permissions, and the fields its first
+    columns fill: the key's, then the user's; the last column is the
+    permissions, an array of ``"app_label.codename"``.
+
+    Every API call runs it, so it is written once, from the models, rather
+    than built and compiled by the ORM on each call (a third of the key
+    check's time). It says what ``APIKey.objects.select_related("user")
+    .filter(prefix=…, revoked__isnull=True, user__is_active=True)`` says,
+    and reads the permissions the request's ``has_perm`` will need in the
+    same round trip (``accounts.backends``). Only table and column names
+    from the models go in, quoted.
+    """
+    quote = connection.ops.quote_name
+    key, user = APIKey._meta, User._meta
+    key_table, user_table = quote(key.db_table), quote(user.db_table)
+    key_fields, user_fields = list(key.concrete_fields), list(user.concrete_fields)
+    user_id = f"{user_table}.{quote(user.pk.column)}"
+    columns = [
+        *(f"{key_table}.{quote(field.column)}" for field in key_fields),
+        *(f"{user_table}.{quote(field.column)}" for field in user_fields),
+        f"ARRAY({permissions_subquery_sql(user_id)})",
+    ]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {key_table} "  # noqa: S608 - names from the models
+        f"INNER JOIN {user_table} ON {user_id} = "
+        f"{key_table}.{quote(key.get_field('user').column)} "
+        f"WHERE {key_table}.{quote(key.get_field('prefix').column)} = %s "
+        f"AND {key_table}.{quote(key.get_field('revoked').column)} IS NULL "
+        f"AND {user_table}.{quote(user.get_field('is_active').column)}"
+    )
+    return sql, key_fields, user_fields
+
+
+def _instance(model, fields, values):
+    """A model instance from its columns, through the fields' converters as the ORM would."""
+    values = list(values)
+    for index, field in enumerate(fields):
+        for converter in field.get_db_converters(connection):
+            values[index] = converter(values[index], field, connection)
+    return model.from_db(connection.alias, [field.attname for field in fields], values)
+
+
+def _active_key_with_user(prefix: str) -> APIKey | None:
+    """
+    The active key of ``prefix`` whose user is active, the user and the
+    user's permissions loaded with it; or None.
+    """
+    sql, key_fields, user_fields = _lookup_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix])
+        row = cursor.fetchone()  # the prefix is unique
+    if row is None:
+        return None
+    *values, permissions = row
+    key = _instance(APIKey, key_fields, values[: len(key_fields)])
+    key.user = _instance(User, user_fields, values[len(key_fields) :])
+    permissions_remember(key.user, permissions)
+    return key
+
+
 def api_key_authenticate(raw_key: str) -> APIKey | None:
     """
     The active key ``raw_key`` stands for, with its user, or None. Keys live
@@ -120,11 +186,7 @@ def api_key_authenticate(raw_key: str) -> APIKey | None:
     if parts is None:
         return None
     prefix, secret = parts
-    key = (
-        APIKey.objects.select_related("user")
-        .filter(prefix=prefix, revoked__isnull=True, user__is_active=True)
-        .first()
-    )
+    key = _active_key_with_user(prefix)
     if key is None or not hmac.compare_digest(key.hashed_secret, _hash(secret)):
         return None
     now = timezone.now()

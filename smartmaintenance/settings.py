@@ -157,9 +157,13 @@ MIDDLEWARE = [
 ]
 
 # axes first: it refuses a locked-out account or address before the password
-# is even checked (accounts/lockout.py).
+# is even checked (accounts/lockout.py). PermissionBackend answers has_perm in
+# one query instead of ModelBackend's two and authenticates nobody; it must come
+# before ModelBackend, which logs users in and then reads the same cached set
+# (accounts/backends.py).
 AUTHENTICATION_BACKENDS = [
     "accounts.lockout.LockoutBackend",
+    "accounts.backends.PermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -7,8 +7,9 @@ Who sees what comes from ``requests_app.selectors``.
 
 import functools
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import DecimalField, JSONField
+from django.db.models import BigIntegerField, DecimalField, JSONField
 from django.db.models.expressions import RawSQL
 
 from requests_app.api.serializers import DETAIL_FIELDS, RequestSerializer
@@ -71,6 +72,28 @@ def request_rows(requests):
     """
     names = [f"{relation}_details" for relation, _serializer in DETAIL_FIELDS.values()]
     return _with_details(requests).values(*RequestSerializer.Meta.columns, *names)
+
+
+# The key of the total in the rows of request_rows_counted(); the representation ignores it.
+TOTAL = "rows_total"
+
+
+def request_rows_counted(rows, requests):
+    """
+    ``rows`` (of ``request_rows``), each also carrying under ``TOTAL`` how
+    many ``requests`` there are, counted in the same statement: a page and
+    the paginator's count in one round trip instead of two. The count is a
+    subquery over the bare table with the list's conditions (no joins, as
+    the separate COUNT had), run once per statement, not per row. None when
+    ``requests`` can match nothing (an empty ``IN``): count those plainly.
+    """
+    try:
+        sql, params = requests.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    count_sql = f"SELECT COUNT(*) FROM ({sql}) AS counted"  # noqa: S608 - the ORM's own SQL
+    total = RawSQL(count_sql, params, output_field=BigIntegerField())  # noqa: S611 - values as parameters
+    return rows.annotate(**{TOTAL: total})
 
 
 def request_row_get_visible(user, pk) -> dict:

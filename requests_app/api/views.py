@@ -34,6 +34,8 @@ from requests_app.models import (
 )
 
 ADD_REQUEST = "requests_app.add_maintenancerequest"
+# Pages up to 999,999 get their COUNT in the page's own statement (CountedRows).
+PAGE_NUMBER_DIGITS = 6
 
 
 class MayFileRequests(permissions.BasePermission):
@@ -83,15 +85,37 @@ class CountedRows:
     ``requests``. Counting the values queryset would join the people, asset and
     location for nothing (values() keeps its joins in COUNT); the plain one
     counts the one table.
+
+    ``page`` is the slice the paginator will ask for, when the request says
+    which (``?page=<n>``, or none): then the count comes with that page's
+    rows, in one statement (``api_selectors.request_rows_counted``), and the
+    slice is served from them. A page past the end has no row to carry the
+    count: it is counted on its own, as is ``?page=last``.
     """
 
-    def __init__(self, rows, requests):
-        self.rows, self.requests = rows, requests
+    def __init__(self, rows, requests, page: slice | None = None):
+        self.rows, self.requests, self.page = rows, requests, page
+        self.page_rows = None
 
     def count(self):
+        counted = (
+            None
+            if self.page is None
+            else api_selectors.request_rows_counted(self.rows, self.requests)
+        )
+        if counted is not None:
+            self.page_rows = list(counted[self.page])
+            if self.page_rows:
+                return self.page_rows[0][api_selectors.TOTAL]
+            if self.page.start == 0:
+                return 0  # nothing at all, counted in the same statement
+            self.page_rows = None
         return self.requests.count()
 
     def __getitem__(self, key):
+        # The paginator asks for [start:stop], or [start:count] on the last page.
+        if self.page_rows is not None and key.start == self.page.start:
+            return self.page_rows[: key.stop - key.start]
         return self.rows[key]
 
 
@@ -137,8 +161,27 @@ class RequestViewSet(
 
     def list(self, request, *args, **kwargs):
         requests = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(CountedRows(api_selectors.request_rows(requests), requests))
+        rows = CountedRows(api_selectors.request_rows(requests), requests, self._page_slice())
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def _page_slice(self) -> slice | None:
+        """
+        The rows the paginator will read: ``?page=<n>`` (1 by default). None
+        for anything else (``last``, ``0``, ``abc``...) and for pages so far
+        out that their offset is no use to ask the database for: the
+        paginator decides those after a COUNT of their own, as it always did.
+        """
+        paginator = self.paginator
+        size = paginator.get_page_size(self.request)
+        number = self.request.query_params.get(paginator.page_query_param) or "1"
+        if not size or not number.isdecimal() or len(number) > PAGE_NUMBER_DIGITS:
+            return None
+        number = int(number)
+        if number < 1:
+            return None
+        start = (number - 1) * size
+        return slice(start, start + size)
 
     def retrieve(self, request, pk=None):
         return self._answer(pk)
