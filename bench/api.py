@@ -14,8 +14,9 @@ is 1 when it is missed.
 The API does more than the baseline by design, and the figure includes it:
 the client address's lockout check, the key lookup, the plan gate and the
 permission check, the throttle's cache round trip, the page's COUNT, the
-filter and ordering machinery and DRF's rendering. The tenant's rate limit is raised for the bench so that
-every call is served rather than refused (the throttle still runs).
+filter and ordering machinery and DRF's rendering. The tenant's rate limit
+is raised for the bench so that every call is served rather than refused
+(the throttle still runs).
 
 The bench uses the database of DATABASE_URL (give it one of its own, see
 bench/README.md). The first run creates tenant ``api-bench`` with a manager,
