@@ -5,37 +5,47 @@ against the same call spread over 10, in the same run.
     DATABASE_URL=postgres://... .venv/bin/python bench/scale.py [--tenants 1000] [--calls 3000]
 
 The fleet's tenants (``fleet-0000``..., shared with bench/migrations.py and
-bench/load.py; made the first time) each get an admin, an API key and a
-few requests. Then ``GET /api/v1/me/`` goes straight through Django's
-WSGIHandler with DEBUG off, round-robin over the first 10 tenants, then over
-all of them, in alternating rounds: over 1,000 tenants each comes round only
-after the routing cache (3 s) has expired, and the PostgreSQL backend has to
-load the catalog of every schema it touches. Each answer is checked (the
-admin's e-mail names the tenant). Prints the p50 of each side and the ratio
-(target <= 1.10; exit status 1 when missed), then the resident memory of the
-PostgreSQL backend serving this process and of this process (the web
-worker) after all tenants were served: what ``CONN_MAX_AGE`` and gunicorn's
-``max_requests`` bound in production (docs/deployment.md).
+bench/load.py; made the first time, ``--jobs`` at a time, and kept) each get
+an admin, an API key and a few requests. The keys are kept too, in
+``.data/bench/``, and used again by the next run (``--new-keys`` makes new
+ones). Then ``GET /api/v1/me/`` goes straight through Django's WSGIHandler
+with DEBUG off, round-robin over the first 10 tenants and over all of them:
+the same number of calls a side, every tenant served once first (not timed),
+in rounds whose order alternates (few-many, many-few, ...), with a garbage
+collection before each. Over 1,000 tenants each comes round only every few
+seconds, and the PostgreSQL backend has to find the catalog of a different
+schema on every call. Each answer is checked (the admin's e-mail names the
+tenant). Prints the p50 of each side over all rounds, their ratio (target
+<= 1.10; exit status 1 when missed) and each round's, then the memory of the
+PostgreSQL backend serving this process and of this process (the web worker)
+after all tenants were served, and the backend's again after a reconnect:
+what ``CONN_MAX_AGE`` and gunicorn's ``max_requests`` bound in production
+(docs/deployment.md).
 """
 
 import argparse
 import gc
 import json
+import multiprocessing
+import os
 import statistics
 import sys
 import time
 
 import psutil
-from _setup import FLEET_PREFIX, api_key_fresh, fleet_admin_email, tenants_ensure, wsgi_get
+from _setup import FLEET_PREFIX, ROOT, api_key_fresh, fleet_admin_email, tenants_ensure, wsgi_get
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection
+from django.db import connection, connections
+from django.db.backends.signals import connection_created
 from django.test.utils import override_settings
 from django_tenants.utils import tenant_context
 
 from requests_app.models import MaintenanceRequest
+from tenants.models import Domain, Tenant
 
 TARGET = 1.10
 ROWS = 3
+KEY_NAME = "scale-bench"  # not load.py's "bench": each bench revokes only its own keys
 
 
 def rows_ensure(tenant):
@@ -52,12 +62,133 @@ def rows_ensure(tenant):
             )
 
 
+def _create_some(subdomains):
+    from billing.services import tenant_create
+
+    connections.close_all()  # forked: never use the parent's connection
+    for subdomain in subdomains:
+        tenant_create(name=subdomain, subdomain=subdomain, status=Tenant.Status.ACTIVE)
+    connections.close_all()
+
+
+def fleet_ensure(count, jobs):
+    """The fleet's first ``count`` tenants, the missing ones made ``jobs`` at a time."""
+    wanted = [f"{FLEET_PREFIX}{n:04d}" for n in range(count)]
+    existing = set(Tenant.objects.filter(subdomain__in=wanted).values_list("subdomain", flat=True))
+    missing = [subdomain for subdomain in wanted if subdomain not in existing]
+    if jobs > 1 and missing:
+        # As _setup.tenants_ensure() makes them (a copy of the template each),
+        # in ``jobs`` processes: a copy mostly waits for the disk's fsyncs.
+        tenants_ensure(FLEET_PREFIX, 0)  # the template, once, before forking
+        connections.close_all()
+        started = time.monotonic()
+        context = multiprocessing.get_context("fork")
+        processes = [
+            context.Process(target=_create_some, args=(missing[job::jobs],)) for job in range(jobs)
+        ]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join()
+            if process.exitcode:
+                sys.exit(f"making tenants failed (exit status {process.exitcode})")
+        print(f"{len(missing)} tenants made in {time.monotonic() - started:.0f} s, {jobs} jobs")
+    return tenants_ensure(FLEET_PREFIX, count)
+
+
+def keys_file():
+    name = connection.settings_dict["NAME"]
+    return ROOT / ".data" / "bench" / f"scale-keys-{name}.json"
+
+
+def targets_ensure(tenants, new_keys) -> list[tuple[str, str, str]]:
+    """(host, raw key, admin's e-mail) per tenant; keys from the last run unless ``new_keys``."""
+    path = keys_file()
+    kept = {} if new_keys or not path.exists() else json.loads(path.read_text())
+    started, made = time.monotonic(), 0
+    hosts = dict(
+        Domain.objects.filter(tenant__in=tenants, is_primary=True).values_list("tenant", "domain")
+    )
+    targets = []
+    for tenant in tenants:
+        key = kept.get(tenant.subdomain)
+        if key is None:
+            key = kept[tenant.subdomain] = api_key_fresh(tenant, name=KEY_NAME)
+            rows_ensure(tenant)
+            made += 1
+        targets.append((hosts[tenant.pk], key, fleet_admin_email(tenant)))
+    if made:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(kept))
+        print(f"{made} keys made in {time.monotonic() - started:.0f} s, kept in {path}")
+    return targets
+
+
 def rss_mb(pid) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
-def timed(handler, targets, calls) -> list[float]:
+def backend_memory() -> str:
+    """This connection's PostgreSQL backend: RSS, and what it allocated (catalog caches apart)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT sum(total_bytes), sum(total_bytes) FILTER (WHERE name = 'CacheMemoryContext'"
+            " OR parent = 'CacheMemoryContext') FROM pg_backend_memory_contexts"
+        )
+        total, caches = cursor.fetchone()
+    try:
+        rss = f"RSS {rss_mb(pid):.0f} MB"
+    except psutil.Error:
+        rss = "RSS not readable (server on another machine)"
+    return (
+        f"{rss}, allocated {total / 2**20:.0f} MB of which catalog caches {caches / 2**20:.0f} MB"
+    )
+
+
+class Statements:
+    """Counts the statements sent, by kind; the same small cost on both sides."""
+
+    KINDS = {
+        "host lookup": '"tenants_domain"',
+        "SET search_path": "SET search_path",
+        "key last_used write": 'UPDATE "accounts_apikey"',
+    }
+
+    def __init__(self):
+        self.total = 0
+        self.kinds = dict.fromkeys(self.KINDS, 0)
+        self.connections = 0  # new server sessions: CONN_MAX_AGE recycles the connection
+
+    def __call__(self, execute, sql, params, many, context):
+        self.total += 1
+        for kind, marker in self.KINDS.items():
+            if marker in sql:
+                self.kinds[kind] += 1
+        return execute(sql, params, many, context)
+
+    def summary(self, calls) -> str:
+        kinds = ", ".join(f"{kind} {count / calls:.2f}" for kind, count in self.kinds.items())
+        return (
+            f"{self.total / calls:.2f} statements a call ({kinds}); "
+            f"{self.connections} new connections"
+        )
+
+
+def timed(handler, targets, calls, statements=None) -> list[float]:
     """Microseconds per call, round-robin over ``targets`` (host, key, email)."""
+    if statements is not None:
+
+        def connected(sender, connection, **kwargs):
+            statements.connections += 1
+
+        connection_created.connect(connected)
+        try:
+            with connection.execute_wrapper(statements):
+                return timed(handler, targets, calls)
+        finally:
+            connection_created.disconnect(connected)
     samples = []
     gc.collect()
     for index in range(calls):
@@ -70,49 +201,69 @@ def timed(handler, targets, calls) -> list[float]:
     return samples
 
 
+def load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--few", type=int, default=10)
     parser.add_argument("--calls", type=int, default=3000, help="calls a side a round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--jobs", type=int, default=2, help="processes making missing tenants")
+    parser.add_argument("--new-keys", action="store_true", help="revoke the kept keys, make new")
     args = parser.parse_args()
 
-    tenants = tenants_ensure(FLEET_PREFIX, args.tenants)
-    started = time.monotonic()
-    targets = []
-    for tenant in tenants:
-        key = api_key_fresh(tenant)
-        rows_ensure(tenant)
-        targets.append((tenant.get_primary_domain().domain, key, fleet_admin_email(tenant)))
-    print(f"{len(targets)} keys made in {time.monotonic() - started:.0f} s")
+    tenants = fleet_ensure(args.tenants, args.jobs)
+    targets = targets_ensure(tenants, args.new_keys)
     connection.set_schema_to_public()
 
+    print(f"load average {load()} at the start")
     with override_settings(DEBUG=False):
         handler = WSGIHandler()
         timed(handler, targets, len(targets))  # warm-up: every tenant once, not timed
-        few, many = [], []
-        for _ in range(args.rounds):
-            few += timed(handler, targets[: args.few], args.calls)
-            many += timed(handler, targets, args.calls)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            (backend_pid,) = cursor.fetchone()
+        few, many, ratios = [], [], []
+        statements = {id(few): Statements(), id(many): Statements()}
+        for round_ in range(args.rounds):
+            sides = [(few, targets[: args.few]), (many, targets)]
+            samples = {}
+            for side, side_targets in sides if round_ % 2 == 0 else reversed(sides):
+                samples[id(side)] = timed(handler, side_targets, args.calls, statements[id(side)])
+                side += samples[id(side)]
+            p50s = [statistics.median(samples[id(side)]) / 1000 for side in (few, many)]
+            ratios.append(p50s[1] / p50s[0])
+            print(f"  round {round_ + 1}: {p50s[0]:.2f} ms / {p50s[1]:.2f} ms = {ratios[-1]:.2f}")
+        # Every tenant on one connection, which CONN_MAX_AGE must not recycle
+        # half-way: what a backend holds after serving them all.
+        connection.close()
+        timed(handler, targets[:1], 1)
+        connection.close_at = None
+        timed(handler, targets, len(targets))
+        served_all = backend_memory()
+    web_rss = rss_mb(None)
+    # A recycled connection (CONN_MAX_AGE, max_requests) starts again from nothing.
+    connection.close()
+    with override_settings(DEBUG=False):
+        timed(handler, targets[: args.few], args.few)
+        recycled = backend_memory()
 
-    p50_few, p50_many = statistics.median(few), statistics.median(many)
+    p50_few, p50_many = statistics.median(few) / 1000, statistics.median(many) / 1000
     ratio = p50_many / p50_few
     print(
-        f"GET /api/v1/me/ in process, DEBUG off, {args.rounds} rounds of {args.calls} calls a side:"
+        f"GET /api/v1/me/ in process, DEBUG off, {args.rounds} rounds of {args.calls} calls a side"
+        f" (load average {load()} at the end):"
     )
-    print(f"  over {args.few} tenants:   p50 {p50_few / 1000:.2f} ms")
-    print(f"  over {len(targets)} tenants: p50 {p50_many / 1000:.2f} ms")
-    print(f"  ratio {ratio:.2f} (target <= {TARGET})")
-    try:
-        backend = f"{rss_mb(backend_pid):.0f} MB"
-    except psutil.Error:
-        backend = "not readable (server on another machine)"
-    print(f"  after serving all {len(targets)} tenants: PostgreSQL backend RSS {backend}, ", end="")
-    print(f"web process RSS {rss_mb(None):.0f} MB")
+    calls = args.rounds * args.calls
+    for count, p50, side in ((args.few, p50_few, few), (len(targets), p50_many, many)):
+        print(f"  over {count} tenants: p50 {p50:.2f} ms; {statements[id(side)].summary(calls)}")
+    print(
+        f"  ratio {ratio:.2f} (target <= {TARGET}); by round "
+        f"{min(ratios):.2f}-{max(ratios):.2f}, median {statistics.median(ratios):.2f}"
+    )
+    print(f"  after serving all {len(targets)} tenants: PostgreSQL backend {served_all}")
+    print(f"    web process RSS {web_rss:.0f} MB")
+    print(f"  a new connection after serving {args.few} tenants: PostgreSQL backend {recycled}")
     connection.close()
     sys.exit(0 if ratio <= TARGET else 1)
 

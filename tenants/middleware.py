@@ -36,9 +36,11 @@ READ_ONLY_EXEMPT_PATHS = frozenset({"/accounts/login/", "/accounts/logout/"})
 READ_ONLY_EXEMPT_PREFIXES = ("/settings/billing/",)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=routing.MAX_ENTRIES)
 def _hostname(host):
     # Memoised: parsing a host costs more than routing it once it is cached.
+    # As many as the routing cache holds: with more tenants than that, every
+    # host would be parsed again on each request.
     domain, _port = split_domain_port(host)  # lower-cased by Django
     return remove_www(domain)
 
