@@ -25,13 +25,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context
 from psycopg2 import sql
 
-from tenants.migrations_fleet import (
-    FastPlan,
-    fast_apply,
-    fast_path_refusal,
-    fleet_migrate,
-    migrations_on_disk,
-)
+from tenants.migrations_fleet import fleet_migrate, migrations_on_disk
+from tenants.migrations_planned import FastPlan, fast_apply, fast_path_refusal
 from webhooks.models import WebhookDelivery
 
 BEHIND = ("webhooks", "0001_initial")
