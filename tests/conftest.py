@@ -88,6 +88,21 @@ def _own_media_root(tmp_path_factory):
         yield
 
 
+@pytest.fixture(autouse=True)
+def _routing_looked_up_per_request(request):
+    """
+    Every request looks its host up (TENANT_ROUTING_CACHE_SECONDS = 0), so a
+    test's query counts do not depend on the clock: with the cache on, one
+    more query comes whenever its bound has passed since the last request.
+    The routing cache's own tests (marked ``routing_cache``) keep the setting.
+    """
+    if request.node.get_closest_marker("routing_cache"):
+        yield
+        return
+    with override_settings(TENANT_ROUTING_CACHE_SECONDS=0):
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _test_broker():
     """

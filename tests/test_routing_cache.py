@@ -33,6 +33,10 @@ from tenants.provisioning import schema_drop
 from tenants.services import tenant_reactivate, tenant_suspend
 
 
+# The cache as it runs in production (tests elsewhere turn it off: conftest.py).
+pytestmark = pytest.mark.routing_cache
+
+
 @pytest.fixture(autouse=True)
 def _empty_routing_cache():
     routing.clear()
