@@ -32,7 +32,6 @@ from tenants.models import Domain, Tenant, TenantAuditEntry
 from tenants.provisioning import schema_drop
 from tenants.services import tenant_reactivate, tenant_suspend
 
-
 # The cache as it runs in production (tests elsewhere turn it off: conftest.py).
 pytestmark = pytest.mark.routing_cache
 
