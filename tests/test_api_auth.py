@@ -5,11 +5,12 @@ the plan gate, throttling, the error format, the schema and its docs page.
 
 import pytest
 from django.db import connection
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
-from accounts.api_keys import api_key_revoke
+from accounts.api_keys import api_key_authenticate, api_key_create, api_key_revoke
 from accounts.models import APIKey
 from accounts.roles import BuiltinRole
+from accounts.services import roles_provision_defaults, user_create
 from tenants.services import tenant_update
 from tests.conftest import APIClient
 
@@ -35,6 +36,37 @@ def test_a_key_answers_as_its_user(alpha, api_for):
     )
     key.refresh_from_db()
     assert key.last_used is not None
+
+
+def test_last_used_commits_on_its_own_and_leaves_the_connection_as_it_was(
+    committed_tenant, in_own_connection
+):
+    # Outside any transaction, as a request runs: the stamp is a transaction
+    # of its own that commits without waiting for the disk (SET LOCAL), and
+    # the connection's next transactions wait again.
+    tenant = committed_tenant("stamps", plan="premium")
+
+    def make_key():
+        with tenant_context(tenant):
+            roles = roles_provision_defaults()
+            admin = user_create(
+                email="admin@stamps.example", password=None, roles=[roles[BuiltinRole.ADMIN]]
+            )
+            return api_key_create(by=admin, name="stamp")
+
+    key, raw_key = in_own_connection(make_key)
+
+    def use_key():
+        with tenant_context(tenant):
+            assert api_key_authenticate(raw_key).pk == key.pk
+            assert not connection.in_atomic_block
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                return cursor.fetchone()[0], APIKey.objects.get(pk=key.pk).last_used
+
+    setting, last_used = in_own_connection(use_key)
+    assert setting == "on"
+    assert last_used is not None
 
 
 @pytest.mark.parametrize(
