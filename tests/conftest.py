@@ -25,6 +25,46 @@ from tenants.services import tenant_delete, tenant_update
 SESSION_TENANTS = {"alpha": "Alpha Works", "beta": "Beta Buildings"}
 
 
+# --- The attack suite's ledger (tests/security/) -----------------------------------
+# Here, not in tests/security/conftest.py: under pytest-xdist the controlling
+# process collects nothing, so only this conftest is loaded there. Each test
+# process counts its cases; the controller adds them up and prints the total.
+
+ATTACK_LEDGER = pytest.StashKey[dict]()
+
+
+def pytest_configure(config):
+    config.stash[ATTACK_LEDGER] = {"cases": 0, "leaks": 0}
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # in an xdist worker: hand the counts over
+        workeroutput["attack_ledger"] = dict(session.config.stash[ATTACK_LEDGER])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    counted = getattr(node, "workeroutput", {}).get("attack_ledger", {})
+    ledger = node.config.stash[ATTACK_LEDGER]
+    for name, count in counted.items():
+        ledger[name] += count
+
+
+@pytest.fixture(scope="session")
+def attack_ledger(request):
+    """This process's counts of attack cases and leaks (tests/security/conftest.py)."""
+    return request.config.stash[ATTACK_LEDGER]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    ledger = config.stash.get(ATTACK_LEDGER, None)
+    if ledger and ledger["cases"]:
+        terminalreporter.write_sep(
+            "=", f"attack suite: {ledger['cases']} cases, {ledger['leaks']} leaks"
+        )
+
+
 class TenantClient(Client):
     """
     A test client that talks to one tenant's host, and puts the test's

@@ -2,24 +2,12 @@
 The attack suite's ledger: every attack tried is a case, every case that
 got through is a leak. Each test records its cases with the ``attacks``
 fixture and fails, naming them, if any leaked; the session prints
-"N cases, M leaks" at the end. See tests/security/README.md.
+"N cases, M leaks" at the end (the ledger itself is in tests/conftest.py,
+so that it adds up the counts of every xdist process). See
+tests/security/README.md.
 """
 
 import pytest
-
-LEDGER_KEY = pytest.StashKey[dict]()
-
-
-def pytest_configure(config):
-    config.stash[LEDGER_KEY] = {"cases": 0, "leaks": 0}
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    ledger = config.stash.get(LEDGER_KEY, None)
-    if ledger and ledger["cases"]:
-        terminalreporter.write_sep(
-            "=", f"attack suite: {ledger['cases']} cases, {ledger['leaks']} leaks"
-        )
 
 
 class Attacks:
@@ -48,8 +36,8 @@ class Attacks:
 
 
 @pytest.fixture
-def attacks(request):
-    recorded = Attacks(request.config.stash[LEDGER_KEY])
+def attacks(attack_ledger):
+    recorded = Attacks(attack_ledger)
     yield recorded
     # A test that forgot to assert still fails on a leak (as an error in teardown).
     if not recorded.asserted:
