@@ -79,14 +79,7 @@ def _keep_the_test_connection():
 
 
 @pytest.fixture
-def _own_media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    # django-tenants' storage caches the folder until this one changes.
-    settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
-
-
-@pytest.fixture
-def fuzz_target(alpha, api_for, _keep_the_test_connection, _own_media):
+def fuzz_target(alpha, api_for, _keep_the_test_connection):
     client, _admin, _key = api_for(alpha)
     # The fuzzer must not spend its cases on 429s.
     with schema_context(get_public_schema_name()):
@@ -202,7 +195,7 @@ def test_api_statefully(fuzz_target):
 
 
 @pytest.fixture
-def platform_target(public_tenant, _keep_the_test_connection, _own_media):
+def platform_target(public_tenant, _keep_the_test_connection):
     with schema_context(get_public_schema_name()):
         admin = user_create(
             email="fuzz@platform.example", password=None, is_staff=True, is_superuser=True

@@ -32,13 +32,6 @@ from tenants.services import tenant_delete
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _own_media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    # django-tenants' storage caches the folder until this one changes.
-    settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
-
-
 def _files(tenant) -> dict:
     """Every file in the tenant's media folder, by name, with its SHA-256."""
     with tenant_context(tenant):

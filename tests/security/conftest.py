@@ -42,11 +42,3 @@ def attacks(attack_ledger):
     # A test that forgot to assert still fails on a leak (as an error in teardown).
     if not recorded.asserted:
         recorded.assert_held()
-
-
-@pytest.fixture(autouse=True)
-def _own_media(settings, tmp_path):
-    """A MEDIA_ROOT of the test's own: the seeded uploads land nowhere else."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    # django-tenants' storage caches the folder until this one changes.
-    settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
