@@ -118,6 +118,23 @@ def test_a_platform_admin_restores_under_a_new_subdomain_beside_the_original(ome
     assert "Restored" in out.getvalue() and "omega-copy.localhost" in out.getvalue()
 
 
+def test_a_time_with_less_than_a_millisecond_restores_with_a_matching_checksum(
+    omega, tmp_path
+):
+    # The archive's JSON keeps milliseconds: 12:00:00.000400 comes back as
+    # 12:00:00, and the checksums must agree (one row in a thousand did not).
+    with tenant_context(omega):
+        User.objects.filter(email__startswith=MARKER).update(
+            date_joined=timezone.now().replace(microsecond=400)
+        )
+    rows = _state(omega)[0]
+    path = tenant_export(tenant=omega, path=tmp_path / "omega.zip")
+
+    copy = tenant_restore(path=path, subdomain="omega-copy", actor="test").tenant
+
+    assert _state(copy)[0] == rows
+
+
 def test_restore_into_an_empty_tenant_and_never_into_one_with_data(omega, make_tenant, tmp_path):
     rows, files = _state(omega)
     path = tenant_export(tenant=omega, path=tmp_path / "omega.zip")
