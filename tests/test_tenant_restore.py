@@ -118,9 +118,7 @@ def test_a_platform_admin_restores_under_a_new_subdomain_beside_the_original(ome
     assert "Restored" in out.getvalue() and "omega-copy.localhost" in out.getvalue()
 
 
-def test_a_time_with_less_than_a_millisecond_restores_with_a_matching_checksum(
-    omega, tmp_path
-):
+def test_a_time_with_less_than_a_millisecond_restores_with_a_matching_checksum(omega, tmp_path):
     # The archive's JSON keeps milliseconds: 12:00:00.000400 comes back as
     # 12:00:00, and the checksums must agree (one row in a thousand did not).
     with tenant_context(omega):
