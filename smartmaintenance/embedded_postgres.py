@@ -5,6 +5,13 @@ The embedded PostgreSQL server used when ``DATABASE_URL`` is not set.
 nothing but Python. The server is started once and left running
 (``cleanup_mode=None``) so that ``make run`` and repeated test runs reuse it;
 it listens on a Unix socket inside its data directory.
+
+PostgreSQL's default ``shared_buffers`` (128 MB) is sized for a small
+machine. With many tenants every schema has its own copy of the tables an API
+call reads (about 0.3 MB of pages a tenant), and 1,000 tenants' pages did not
+fit: each call over them read ~27 pages from outside the buffer cache, none
+over 10 tenants (``bench/scale.py``; docs/deployment.md sizes it for
+production). The server is given room for that the first time it starts.
 """
 
 import logging
@@ -12,17 +19,20 @@ from pathlib import Path
 
 import psycopg2
 from filelock import FileLock
+from psycopg2 import sql
 
 DATABASE_NAME = "smartmaintenance"
 
 # pgserver logs from an atexit hook, after the streams may be closed.
 logging.getLogger("pgserver").setLevel(logging.WARNING)
 
+SHARED_BUFFERS = "512MB"
 
-def _database_exists(data_dir: Path) -> bool:
+
+def _database_exists(data_dir: Path, name: str) -> bool:
     try:
         connection = psycopg2.connect(
-            host=str(data_dir), user="postgres", dbname=DATABASE_NAME, connect_timeout=3
+            host=str(data_dir), user="postgres", dbname=name, connect_timeout=3
         )
     except psycopg2.OperationalError:
         return False
@@ -30,32 +40,50 @@ def _database_exists(data_dir: Path) -> bool:
     return True
 
 
-def _start_and_create(data_dir: Path) -> None:
+def _start_and_create(data_dir: Path, name: str) -> None:
     import pgserver
 
-    pgserver.get_server(data_dir, cleanup_mode=None)
+    server = pgserver.get_server(data_dir, cleanup_mode=None)
     connection = psycopg2.connect(host=str(data_dir), user="postgres", dbname="postgres")
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
+            cursor.execute(
+                "SELECT setting::bigint * 8192 < pg_size_bytes(%s) FROM pg_settings"
+                " WHERE name = 'shared_buffers'",
+                [SHARED_BUFFERS],
+            )
+            (too_small,) = cursor.fetchone()
+            if too_small:
+                cursor.execute("ALTER SYSTEM SET shared_buffers = %s", [SHARED_BUFFERS])
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
             if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     finally:
         connection.close()
+    if too_small:
+        # Only a restart applies it; pg_ctl restarts with the options the
+        # server was started with (its postmaster.opts).
+        pgserver.pg_ctl(
+            ["-w", "-l", str(server.log), "restart"],
+            pgdata=data_dir,
+            user=server.system_user,
+            timeout=60,
+        )
 
 
-def ensure_database(data_dir: Path) -> dict:
+def ensure_database(data_dir: Path, name: str = DATABASE_NAME) -> dict:
     """
-    Start (or reuse) the server in ``data_dir``, create the project's database
-    on it if needed, and return a Django ``DATABASES`` entry for it.
+    Start (or reuse) the server in ``data_dir``, create database ``name`` (the
+    project's, or a bench's own) on it if needed, and return a Django
+    ``DATABASES`` entry for it.
     """
     data_dir = Path(data_dir)
-    if not _database_exists(data_dir):
+    if not _database_exists(data_dir, name):
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         # pgserver fails when two processes initialise one data folder at the
         # same moment, and two CREATE DATABASE race too: one process at a time.
         with FileLock(str(data_dir.parent / f"{data_dir.name}.lock")):
-            if not _database_exists(data_dir):
-                _start_and_create(data_dir)
-    return {"NAME": DATABASE_NAME, "USER": "postgres", "HOST": str(data_dir), "PORT": ""}
+            if not _database_exists(data_dir, name):
+                _start_and_create(data_dir, name)
+    return {"NAME": name, "USER": "postgres", "HOST": str(data_dir), "PORT": ""}

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import psycopg2
 
+from smartmaintenance.embedded_postgres import SHARED_BUFFERS
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 START = (
@@ -43,6 +45,9 @@ def test_two_processes_starting_the_server_at_once_share_one_server(tmp_path):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             assert cursor.fetchone() == (1,)
+            # Room for many tenants' pages, applied by a restart the first time.
+            cursor.execute("SHOW shared_buffers")
+            assert cursor.fetchone() == (SHARED_BUFFERS,)
         connection.close()
     finally:
         pid_file = data_dir / "postmaster.pid"
