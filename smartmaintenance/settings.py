@@ -194,13 +194,21 @@ if "DATABASE_URL" in env:
 else:
     from smartmaintenance.embedded_postgres import ensure_database
 
-    _database = ensure_database(BASE_DIR / ".data" / "postgres")
+    # A bench keeps its tenants in a database of its own (bench/README.md).
+    _database = ensure_database(
+        BASE_DIR / ".data" / "postgres",
+        env.str("EMBEDDED_DATABASE_NAME", default="smartmaintenance"),
+    )
 
 # Tenancy needs PostgreSQL schemas, so the engine is fixed whatever the URL says:
 # django-tenants' backend, changed to send `SET search_path` only when the
 # connection's path is not already the right one (see its docstring).
 _database["ENGINE"] = "tenants.postgresql_backend"
-_database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# Ten minutes: a new connection rebuilds the catalog caches of every tenant
+# schema it serves (~2 ms on each one's first request), while what a
+# connection holds is bounded by the tenants it serves, not by its age
+# (docs/deployment.md, "Memory").
+_database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
