@@ -66,6 +66,7 @@ from tenants.models import Tenant
 from tenants.provisioning import (
     TEMPLATE_SCHEMA,
     provisioning_locked,
+    schema_analyze,
     spares_drop,
     spares_fill,
     template_ensure,
@@ -315,6 +316,7 @@ def template_migrate(log_dir: Path, planner: FastPlanner) -> SchemaResult | None
         if not result.ok:
             transaction.set_rollback(True)
             return result
+        schema_analyze(TEMPLATE_SCHEMA)  # rows the migrations added, counted for copies
     spares_drop()
     return result
 

@@ -76,6 +76,21 @@ def schema_migrate(schema_name: str) -> None:
     connection.set_schema_to_public()
 
 
+def schema_analyze(schema_name: str) -> None:
+    """Gather planner statistics for every table of ``schema_name`` (copies reuse its counts)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind = 'r'",
+            [schema_name],
+        )
+        tables = [
+            sql.SQL("{}.{}").format(sql.Identifier(schema_name), sql.Identifier(table))
+            for (table,) in cursor.fetchall()
+        ]
+        if tables:
+            cursor.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(tables)))
+
+
 # Migrations on disk cannot change while a process runs, so once the template
 # has been found current there is no need to look again.
 _template_known_current = False
@@ -93,6 +108,7 @@ def template_ensure(*, force: bool = False) -> bool:
             spares_drop()
             schema_drop(TEMPLATE_SCHEMA)
             schema_migrate(TEMPLATE_SCHEMA)
+            schema_analyze(TEMPLATE_SCHEMA)
     _template_known_current = True
     return built
 
