@@ -3,8 +3,11 @@ The API's shared rules: keys (per tenant, hashed, revocable, read-only),
 the plan gate, throttling, the error format, the schema and its docs page.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from accounts.api_keys import api_key_authenticate, api_key_create, api_key_revoke
@@ -36,6 +39,21 @@ def test_a_key_answers_as_its_user(alpha, api_for):
     )
     key.refresh_from_db()
     assert key.last_used is not None
+
+
+def test_last_used_is_written_at_most_once_every_ten_minutes(alpha, api_for):
+    client, _user, key = api_for(alpha)
+
+    def used_after(minutes_ago):
+        with tenant_context(alpha):
+            stamped = timezone.now() - timedelta(minutes=minutes_ago)
+            APIKey.objects.filter(pk=key.pk).update(last_used=stamped)
+        client.get("/api/v1/me/")
+        key.refresh_from_db()
+        return key.last_used != stamped
+
+    assert not used_after(9)
+    assert used_after(10)
 
 
 def test_last_used_commits_on_its_own_and_leaves_the_connection_as_it_was(
