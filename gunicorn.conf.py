@@ -24,11 +24,13 @@ graceful_timeout = 30
 # Behind a reverse proxy that keeps connections open to us.
 keepalive = 5
 
-# Workers are replaced after a few thousand requests, so what a process
-# accumulates (each PostgreSQL backend caches the catalog of every tenant
-# schema it touched, and so does Django's per-process state) stays bounded.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
-max_requests_jitter = 200
+# Workers are replaced now and then, in case something leaks. Not often: a
+# new worker's PostgreSQL connection rebuilds the catalog caches of every
+# tenant schema it serves, so with 1,000 tenants a worker replaced every
+# 2,000 requests would spend half of them on first visits. What a worker and
+# its backend hold is bounded by the tenant count anyway (docs/deployment.md).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20000))
+max_requests_jitter = 2000
 
 # Load Django once in the master and fork it: faster starts, shared memory.
 # Safe because nothing connects at import time; when_ready below closes any
