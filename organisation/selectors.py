@@ -97,6 +97,8 @@ def settings_sections(user) -> list[tuple[str, str, str, str]]:
         if allowed
     ]
     billing_url = _billing_plan_url()
-    if admin and billing_url:
+    # The plan page's own check (billing.views), so a role given billing
+    # without being Admin finds the page, and an Admin without it does not.
+    if billing_url and user.has_perm("billing.manage_billing"):
         sections.append(("billing", billing_url, _("Plan and billing"), "credit-card"))
     return sections

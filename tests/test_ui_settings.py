@@ -8,10 +8,13 @@ import io
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_tenants.utils import tenant_context
 from PIL import Image
 
 from accounts.roles import BuiltinRole
@@ -149,6 +152,20 @@ def test_the_menu_lists_what_each_role_may_open(alpha_client, people):
     assert 'href="/settings/organisation/"' not in manager_menu
     assert 'href="/settings/branding/"' not in manager_menu
     assert 'href="/accounts/api-keys/"' not in manager_menu
+
+
+def test_the_plan_page_is_in_the_menu_of_whoever_may_open_it(alpha_client, alpha, people):
+    plan = reverse("billing:plan")
+    alpha_client.force_login(people["manager"])
+    assert f'href="{plan}"' not in alpha_client.get("/settings/requests/").content.decode()
+    assert alpha_client.get(plan).status_code == 403
+
+    with tenant_context(alpha):
+        people["manager"].user_permissions.add(
+            Permission.objects.get(content_type__app_label="billing", codename="manage_billing")
+        )
+    assert f'href="{plan}"' in alpha_client.get("/settings/requests/").content.decode()
+    assert alpha_client.get(plan).status_code == 200
 
 
 def test_a_manager_cannot_change_the_organisation(alpha_client, alpha, people):
