@@ -227,6 +227,36 @@ def test_patch_goes_through_the_service(people):
     assert lead.put(f"{URL}{made.pk}/", {"title": "x"}).status_code == 405
 
 
+def test_patch_changes_the_details_given_and_keeps_the_others(people):
+    lead, lead_user = people["lead"]
+    made = services.request_create(
+        requester=lead_user,
+        title="Sparks",
+        type="electrical",
+        details={"voltage": 230, "circuit": "B7"},
+    )
+    url = f"{URL}{made.pk}/"
+
+    response = lead.patch(url, {"details": {"circuit": "C2"}})
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["details"]["voltage"] == 230
+    assert response.json()["details"]["circuit"] == "C2"
+    assert RequestChange.objects.filter(request=made, field="details.circuit").exists()
+    for body, fields in [
+        ({"details": {"voltage": "high"}, "title": "Changed"}, {"details.voltage"}),
+        ({"details": {"colour": "red"}}, {"details.colour"}),
+        ({"details": ["circuit"]}, {"details"}),
+    ]:
+        response = lead.patch(url, body)
+        assert (response.status_code, set(response.json()["fields"])) == (400, fields)
+    made.refresh_from_db()
+    assert (made.title, made.details.voltage, made.details.circuit) == ("Sparks", 230, "C2")
+    general = services.request_create(requester=lead_user, title="Door")
+    response = lead.patch(f"{URL}{general.pk}/", {"details": {"voltage": 1}})
+    assert (response.status_code, set(response.json()["fields"])) == (400, {"details"})
+
+
 def test_a_read_only_key_cannot_write(alpha, api_for, people):
     client, _user, _ = api_for(alpha, access="read_only")
     assert client.get(URL).status_code == 200

@@ -330,6 +330,13 @@ class RequestUpdateSerializer(serializers.Serializer):
     location = serializers.PrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, allow_null=True
     )
+    details = DetailsInputField(
+        required=False,
+        help_text=(
+            "For electrical, plumbing and HVAC requests: the fields to change; "
+            "the others keep their values."
+        ),
+    )
 
 
 class TransitionSerializer(serializers.Serializer):

@@ -221,7 +221,10 @@ class RequestViewSet(
         instance = self.get_object()
         serializer = serializers.RequestUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.request_update(request=instance, by=request.user, **serializer.validated_data)
+        try:
+            services.request_update(request=instance, by=request.user, **serializer.validated_data)
+        except services.DetailsRefused as error:
+            raise details_error(error) from error
         return self._answer(instance.pk)
 
     @extend_schema(
