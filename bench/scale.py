@@ -17,16 +17,17 @@ that both sides share whatever else the machine is doing; each side's
 rotation goes on from round to round. Over 1,000 tenants each comes round
 only every few seconds, and the PostgreSQL backend has to find the catalog
 and the pages of a different schema on every call. Each answer is checked
-(the admin's e-mail names the tenant). Prints PostgreSQL's ``shared_buffers``;
-each round's p50s and their ratio, the median round's ratio (target <=
-1.10, as bench/routing.py judges its rounds; exit status 1 when missed) and
-the ratio of all rounds' p50s; the statements and the pages read
-from outside shared buffers a call (with a note when the server's buffers
-are too small for the fleet's pages);
-each tenant's first call on a new connection; then the memory of the
-PostgreSQL backend serving this process and of this process (the web worker)
-after all tenants were served, and the backend's again after a reconnect:
-what ``CONN_MAX_AGE`` and gunicorn's ``max_requests`` bound in production
+(the admin's e-mail names the tenant).
+
+Prints PostgreSQL's ``shared_buffers``; each round's p50s and their ratio;
+the median round's ratio (target <= 1.10, as bench/routing.py judges its
+rounds; exit status 1 when missed) and the ratio of all rounds' p50s; per
+side, the statements and the pages read from outside shared buffers a call
+(with a note when the buffers are too small for the fleet's pages); each
+tenant's first call on a new connection; then the memory of the PostgreSQL
+backend serving this process and of this process (the web worker) after all
+tenants were served, and the backend's again after a reconnect: what
+``CONN_MAX_AGE`` and gunicorn's ``max_requests`` bound in production
 (docs/deployment.md).
 """
 
