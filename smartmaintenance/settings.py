@@ -192,12 +192,12 @@ WSGI_APPLICATION = "smartmaintenance.wsgi.application"
 if "DATABASE_URL" in env:
     _database = env.db_url("DATABASE_URL")
 else:
-    from smartmaintenance.embedded_postgres import ensure_database
+    from smartmaintenance.embedded_postgres import DATABASE_NAME, ensure_database
 
     # A bench keeps its tenants in a database of its own (bench/README.md).
     _database = ensure_database(
         BASE_DIR / ".data" / "postgres",
-        env.str("EMBEDDED_DATABASE_NAME", default="smartmaintenance"),
+        env.str("EMBEDDED_DATABASE_NAME", default=DATABASE_NAME),
     )
 
 # Tenancy needs PostgreSQL schemas, so the engine is fixed whatever the URL says:

@@ -53,3 +53,37 @@ def test_two_processes_starting_the_server_at_once_share_one_server(tmp_path):
         pid_file = data_dir / "postmaster.pid"
         if pid_file.exists():
             os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGTERM)
+
+
+def test_a_machine_that_cannot_map_the_buffers_gets_a_server_with_the_default(tmp_path):
+    data_dir = tmp_path / "pg"
+    # Far more than this machine can map: the restart fails, as it would on a
+    # small one with 512 MB.
+    script = (
+        "import sys; from smartmaintenance import embedded_postgres; "
+        "embedded_postgres.SHARED_BUFFERS = '7TB'; "
+        "print(embedded_postgres.ensure_database(sys.argv[1])['HOST'])"
+    )
+    try:
+        started = subprocess.run(
+            [sys.executable, "-c", script, str(data_dir)],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+        assert started.returncode == 0, started.stderr
+        assert "could not start with shared_buffers = 7TB" in started.stderr
+        connection = psycopg2.connect(
+            host=str(data_dir), user="postgres", dbname="smartmaintenance"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW shared_buffers")
+            assert cursor.fetchone() == ("128MB",)
+        connection.close()
+    finally:
+        pid_file = data_dir / "postmaster.pid"
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGTERM)
