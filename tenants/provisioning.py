@@ -26,6 +26,7 @@ taken.
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -109,8 +110,26 @@ def template_ensure(*, force: bool = False) -> bool:
             schema_drop(TEMPLATE_SCHEMA)
             schema_migrate(TEMPLATE_SCHEMA)
             schema_analyze(TEMPLATE_SCHEMA)
+        elif not _analysed(TEMPLATE_SCHEMA):
+            # Built before copies came with statistics: analyse it once, and
+            # let the spares copied from it without them go.
+            spares_drop()
+            schema_analyze(TEMPLATE_SCHEMA)
     _template_known_current = True
     return built
+
+
+def _analysed(schema_name: str) -> bool:
+    """Whether ANALYZE has counted the rows of ``schema_name``'s content types."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reltuples >= 0 FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relname = %s",
+            [schema_name, ContentType._meta.db_table],
+        )
+        row = cursor.fetchone()
+    return row is None or row[0]
 
 
 def schema_create(schema_name: str) -> None:

@@ -200,7 +200,44 @@ def test_a_new_tenants_tables_with_rows_come_with_planner_statistics(make_tenant
             [tenant.schema_name, list(rows)],
         )
         counted = {name: int(count) for name, count in cursor.fetchall()}
+        cursor.execute(
+            "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = %s AND tablename = ANY(%s)",
+            [tenant.schema_name, list(rows)],
+        )
+        with_statistics = {name for (name,) in cursor.fetchall()}
     assert counted == rows
+    assert with_statistics == set(rows)
+
+
+def test_a_template_built_before_statistics_is_analysed_once_and_its_spares_go(db, monkeypatch):
+    provisioning.template_ensure()
+    provisioning.spares_fill(1)
+    with connection.cursor() as cursor:
+        # What a template built before this change looks like (superuser only).
+        cursor.execute(
+            "UPDATE pg_class SET reltuples = -1 FROM pg_namespace n"
+            " WHERE n.oid = relnamespace AND n.nspname = %s AND relname = %s",
+            [provisioning.TEMPLATE_SCHEMA, ContentType._meta.db_table],
+        )
+    monkeypatch.setattr(provisioning, "_template_known_current", False)
+
+    assert provisioning.template_ensure() is False
+
+    assert not SpareSchema.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relname = %s",
+            [provisioning.TEMPLATE_SCHEMA, ContentType._meta.db_table],
+        )
+        (counted,) = cursor.fetchone()
+        cursor.execute(
+            sql.SQL("SELECT count(*) FROM {}.{}").format(
+                sql.Identifier(provisioning.TEMPLATE_SCHEMA),
+                sql.Identifier(ContentType._meta.db_table),
+            )
+        )
+        assert counted == cursor.fetchone()[0] > 0
 
 
 def test_a_copy_reproduces_every_kind_of_column_constraint_and_index(make_tenant):
