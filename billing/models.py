@@ -33,6 +33,11 @@ class UsageSnapshot(models.Model):
         return f"{self.tenant_id} {self.day}"
 
 
+# Who may change the organisation's plan and billing (the built-in Admin role
+# holds it); the plan page checks it and the settings menu lists the page by it.
+MANAGE_BILLING = "billing.manage_billing"
+
+
 class TenantSubscription(models.Model):
     """
     A tenant's subscription: the one record that decides its plan and, through

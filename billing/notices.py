@@ -10,12 +10,12 @@ from django.core.mail import send_mail
 from django.db.models import Q
 from django_tenants.utils import tenant_context
 
-MANAGE_BILLING = ("billing", "manage_billing")
+from billing.models import MANAGE_BILLING
 
 
 def billing_admins(tenant=None):
     """Active users of the current schema who may manage billing (the Admin role holds it)."""
-    app_label, codename = MANAGE_BILLING
+    app_label, codename = MANAGE_BILLING.split(".")
     granted = Q(
         groups__permissions__content_type__app_label=app_label,
         groups__permissions__codename=codename,

@@ -14,13 +14,11 @@ from django.views.generic import TemplateView
 
 from billing import checkout, selectors, services
 from billing.forms import PlanChoiceForm
-from billing.models import TenantSubscription
+from billing.models import MANAGE_BILLING, TenantSubscription
 from billing.plans import PAID_PLAN_CODES, PLANS, PlanCode, get_plan
 from billing.stripe_client import billing_configured
 from billing.subscriptions import subscription_for_tenant
 from tenants.selectors import current_tenant
-
-MANAGE_BILLING = "billing.manage_billing"
 
 
 class BillingAdminMixin(LoginRequiredMixin, PermissionRequiredMixin):

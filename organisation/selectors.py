@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import api_keys
 from accounts.selectors import user_is_tenant_admin
 from billing import limits
+from billing.models import MANAGE_BILLING
 from billing.plans import Feature
 from tenants.branding import branding_version, has_custom_branding
 
@@ -99,6 +100,6 @@ def settings_sections(user) -> list[tuple[str, str, str, str]]:
     billing_url = _billing_plan_url()
     # The plan page's own check (billing.views), so a role given billing
     # without being Admin finds the page, and an Admin without it does not.
-    if billing_url and user.has_perm("billing.manage_billing"):
+    if billing_url and user.has_perm(MANAGE_BILLING):
         sections.append(("billing", billing_url, _("Plan and billing"), "credit-card"))
     return sections
