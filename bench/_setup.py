@@ -19,9 +19,20 @@ import django  # noqa: E402
 
 django.setup()
 
-from billing.services import tenant_create  # noqa: E402
+from django_tenants.utils import (  # noqa: E402
+    get_public_schema_name,
+    schema_context,
+    tenant_context,
+)
+
+from accounts.api_keys import api_key_create  # noqa: E402
+from accounts.models import APIKey, User  # noqa: E402
+from accounts.roles import BuiltinRole  # noqa: E402
+from accounts.services import roles_provision_defaults, user_create  # noqa: E402
+from billing.services import tenant_change_plan, tenant_create  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.provisioning import template_ensure  # noqa: E402
+from tenants.services import tenant_update  # noqa: E402
 
 
 def tenants_ensure(prefix: str, count: int, **fields) -> list[Tenant]:
@@ -67,15 +78,6 @@ def api_key_fresh(tenant: Tenant, *, name: str = "bench") -> str:
     premium plan and an unlimited rate the first time); earlier keys of
     that name are revoked. Returns the raw key.
     """
-    from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
-
-    from accounts.api_keys import api_key_create
-    from accounts.models import APIKey, User
-    from accounts.roles import BuiltinRole
-    from accounts.services import roles_provision_defaults, user_create
-    from billing.services import tenant_change_plan
-    from tenants.services import tenant_update
-
     if tenant.plan != "premium" or (tenant.settings or {}).get("api_requests_per_minute") != 10**9:
         with schema_context(get_public_schema_name()):
             if tenant.plan != "premium":

@@ -48,7 +48,10 @@ from django.db.backends.signals import connection_created
 from django.test.utils import override_settings
 from django_tenants.utils import tenant_context
 
+from accounts.models import User
+from billing.services import tenant_create
 from requests_app.models import MaintenanceRequest
+from requests_app.services import request_create
 from tenants.models import Domain, Tenant
 
 TARGET = 1.10
@@ -60,9 +63,6 @@ def rows_ensure(tenant):
     with tenant_context(tenant):
         if MaintenanceRequest.objects.count() >= ROWS:
             return
-        from accounts.models import User
-        from requests_app.services import request_create
-
         admin = User.objects.get(email=fleet_admin_email(tenant))
         for n in range(ROWS):
             request_create(
@@ -71,8 +71,6 @@ def rows_ensure(tenant):
 
 
 def _create_some(subdomains):
-    from billing.services import tenant_create
-
     connections.close_all()  # forked: never use the parent's connection
     for subdomain in subdomains:
         tenant_create(name=subdomain, subdomain=subdomain, status=Tenant.Status.ACTIVE)

@@ -172,12 +172,6 @@ def missing_migrations(
         }
 
 
-def stale_schema_names(schema_names: list[str], expected: set[tuple[str, str]]) -> list[str]:
-    """The schemas among ``schema_names`` that miss one of the ``expected`` migrations."""
-    missing = missing_migrations(schema_names, expected)
-    return [name for name in schema_names if name in missing]
-
-
 class SchemaMigrator:
     """
     Applies the missing migrations to one schema after another on this

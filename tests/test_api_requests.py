@@ -20,8 +20,12 @@ from assets.models import Asset
 from assets.services import asset_create, location_create
 from attachments.models import Attachment
 from requests_app import services
+from requests_app.api.views import RequestViewSet
 from requests_app.models import (
+    ElectricalDetails,
+    HvacDetails,
     MaintenanceRequest,
+    PlumbingDetails,
     RequestChange,
     RequestComment,
     RequestTransition,
@@ -581,8 +585,6 @@ def test_ids_of_another_tenant_never_reach_its_rows(alpha, beta, api_for, media)
 
 def bulk_requests(user, count, tech=None, asset=None, location=None):
     """``count`` requests of every type, with details, without the services' cost."""
-    from requests_app.models import ElectricalDetails, HvacDetails, PlumbingDetails
-
     now = timezone.now()
     types = ["electrical", "plumbing", "hvac", "general"]
     rows = MaintenanceRequest.objects.bulk_create(
@@ -610,6 +612,15 @@ def bulk_requests(user, count, tech=None, asset=None, location=None):
     return rows
 
 
+def requests_on_a_pump(people, count):
+    """``count`` requests filed by the requester on one asset, some assigned to the technician."""
+    _, tech_user = people["tech"]
+    _, requester_user = people["requester"]
+    site = location_create(name="Site", kind="site")
+    asset = Asset.objects.create(name="Pump", asset_tag="P-9", location=site)
+    bulk_requests(requester_user, count, tech=tech_user, asset=asset, location=site)
+
+
 def queries_for(client, url):
     # Once unmeasured: the first call of a key also stamps its last use.
     assert client.get(url).status_code == 200
@@ -622,11 +633,7 @@ def queries_for(client, url):
 @pytest.mark.parametrize("role", ["lead", "tech", "requester"])
 def test_request_list_queries_do_not_grow_with_the_page(people, role):
     client, _user = people[role]
-    _, tech_user = people["tech"]
-    _, requester_user = people["requester"]
-    site = location_create(name="Site", kind="site")
-    asset = Asset.objects.create(name="Pump", asset_tag="P-9", location=site)
-    bulk_requests(requester_user, 120, tech=tech_user, asset=asset, location=site)
+    requests_on_a_pump(people, 120)
     small, body = queries_for(client, f"{URL}?page_size=5")
     assert len(body["results"]) == 5
     large, body = queries_for(client, f"{URL}?page_size=50")
@@ -694,14 +701,8 @@ PAGES = [
 @pytest.mark.parametrize("role", ["lead", "tech", "requester", "other"])
 def test_a_page_counted_in_its_own_statement_answers_as_a_separate_count(people, role, monkeypatch):
     """Every answer of the list, byte for byte, as when the COUNT is a query of its own."""
-    from requests_app.api.views import RequestViewSet
-
     client, _user = people[role]
-    _, requester_user = people["requester"]
-    _, tech_user = people["tech"]
-    site = location_create(name="Site", kind="site")
-    asset = Asset.objects.create(name="Pump", asset_tag="P-9", location=site)
-    bulk_requests(requester_user, 17, tech=tech_user, asset=asset, location=site)
+    requests_on_a_pump(people, 17)
     answers = {}
     for query in PAGES:
         response = client.get(f"{URL}?{query}")
